@@ -1,0 +1,123 @@
+"""Sphinx extension for the book (loaded from _config.yml, ``local_extensions``).
+
+1. Offer each chapter's *executed* notebook for download.  sphinx-book-theme
+   puts a ".ipynb" entry in its download menu only for pages that also get a
+   launch button (Binder, Colab, Thebe, ...), all of which the book switches
+   off because they reach other hosts.  Here every notebook page gets that
+   entry without them: ``_sources/<page>.ipynb`` in the HTML output.
+
+   Which notebook: myst-nb writes the executed notebook to
+   ``<build>/jupyter_execute/<page>.ipynb``, but only after taking the glued
+   outputs (``glue(..., display=False)``) out of it, so the figures are missing
+   there.  With ``execute_notebooks: cache`` the complete executed notebook is
+   in jupyter-cache; it is taken from there, and each glued output is made
+   visible in Jupyter (its ``application/papermill.record/`` mime prefix is
+   removed).  Without a cache hit the jupyter_execute copy is offered.
+
+2. Drop what ``sphinx_thebe`` (which Jupyter Book always loads) puts on every
+   page: with launch buttons off none of it is used, its inline script names
+   a CDN address (unpkg.com) from which it would load Thebe, and its per-page
+   config block names a Binder repository.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+
+
+def _from_cache(app: Sphinx, nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The cached executed notebook whose code cells match ``nb``, or None."""
+    config = getattr(app.env, "mystnb_config", None)
+    cache_path = getattr(config, "execution_cache_path", None)
+    if getattr(config, "execution_mode", None) != "cache" or not cache_path:
+        return None
+    if not Path(cache_path).is_dir():
+        return None
+    try:
+        from jupyter_cache import get_cache
+
+        _, merged = get_cache(cache_path).merge_match_into_notebook(nb)
+    except Exception:  # no match, or a cache this jupyter-cache cannot read
+        return None
+    return merged
+
+
+def _unhide_glued_outputs(nb: nbformat.NotebookNode) -> None:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            scrapbook = output.get("metadata", {}).get("scrapbook")
+            prefix = (scrapbook or {}).get("mime_prefix", "")
+            if prefix and "data" in output:
+                output["data"] = {
+                    (k[len(prefix):] if k.startswith(prefix) else k): v
+                    for k, v in output["data"].items()
+                }
+
+
+def _offer_executed_notebook(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    if doctree is None or app.builder.format != "html":
+        return
+    if "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return  # not a notebook page
+    output_folder = getattr(getattr(app.env, "mystnb_config", None), "output_folder", None)
+    if not output_folder:
+        return
+    executed = Path(output_folder, *pagename.split("/")).with_suffix(".ipynb")
+    if not executed.is_file():
+        LOGGER.warning(
+            "executed notebook for %r not found at %s", pagename, executed,
+            type="l2l", subtype="download",
+        )
+        return
+    nb = nbformat.read(executed, as_version=4)
+    nb = _from_cache(app, nb) or nb
+    _unhide_glued_outputs(nb)
+    target = Path(app.outdir, "_sources", *pagename.split("/")).with_suffix(".ipynb")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".ipynb.tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        nbformat.write(nb, handle)
+    os.replace(tmp, target)
+    context["ipynb_source"] = pagename + ".ipynb"
+
+
+def _is_thebe_asset(asset: Any) -> bool:
+    filename = str(getattr(asset, "filename", "") or "")
+    body = str(getattr(asset, "attributes", {}).get("body", "") or "")
+    return "thebe" in filename or "THEBE_JS_URL" in body
+
+
+def _drop_thebe_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if not _is_thebe_asset(a)]
+
+
+def _drop_thebe_page_config(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "text/x-thebe-config" in text or text.startswith("<script>kernelName = "):
+            node.parent.remove(node)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    # The theme's add_header_buttons runs at priority 501: run before it.
+    app.connect("html-page-context", _offer_executed_notebook, priority=450)
+    app.connect("html-page-context", _drop_thebe_assets, priority=900)
+    # sphinx_thebe appends its page config at doctree-resolved, priority 500.
+    app.connect("doctree-resolved", _drop_thebe_page_config, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,256 @@
+"""Reference learners that see the same example stream as the meta-learning LSTM.
+
+Hochreiter, Younger & Conwell (2001), "Learning to Learn Using Gradient Descent", compare the LSTM's
+error with what a learner could achieve from the same examples: an ideal learner for the Boolean
+families, exact fitting for the continuous ones, and online gradient descent (backprop on a small
+network, one step per example), which the LSTM learns faster than.
+
+Every learner here predicts ``y_t`` at step ``t`` from the pairs ``(x_s, y_s)`` with ``s < t`` of the
+same sequence and from ``x_t``, exactly what the network has seen when it answers. Each takes a
+:class:`~l2l_lib.tasks.Batch` and returns float32 ``[batch, seq_len, 1]`` predictions in target units
+(``[0, 1]``), vectorised over the batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from l2l_lib.tasks import (BOOLEAN_FAMILIES, CONTINUOUS_FAMILIES, Batch, boolean_table, family_functions,
+                           family_mean, quadratic_monomials)
+
+# Keeps atanh(2y - 1) finite when a semi-linear target sits at (or rounds to) 0 or 1.
+Y_CLAMP = 1e-6
+# The ridge only has to make the fit unique before there are enough examples; once the data determine
+# the fit, it biases it. At 1e-6 the 7th quadratic prediction still has MSE ~1e-5 (90th percentile
+# error ~4e-4, from near-degenerate input sets); at 1e-12 it is ~1e-9, and float64 still resolves it
+# (the Gram entries are O(t), so 1e-12 stays far above their rounding for any practical t).
+DEFAULT_RIDGE = 1e-12
+
+
+def _check_family(batch: Batch, allowed: tuple[str, ...], learner: str) -> None:
+    if batch.family not in allowed:
+        raise ValueError(f"{learner}: batch.family must be one of {allowed}, got {batch.family!r}")
+
+
+# ----------------------------------------------------------------------------- Boolean: ideal learner
+def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[int] | None = None) -> torch.Tensor:
+    """Bayes-optimal (under squared error) predictions for a Boolean family.
+
+    The prediction is the posterior mean of ``f(x_t)`` under a uniform prior over ``functions``,
+    conditioned on the examples seen so far in the sequence: the fraction of still-consistent functions
+    that output 1 on the pattern ``x_t``. For ``boolean16`` this is a lookup table (the seen output, or
+    0.5 for an unseen pattern); for ``boolean14`` it is not, since ruling out XOR and XNOR couples
+    the patterns (after seeing ``(0,0) -> 0``, 4 of the 7 remaining functions map ``(1,1)`` to 1).
+
+    Restart rule: if an example leaves no function consistent (an unannounced switch revealed itself),
+    the learner forgets the past and conditions the prior on that latest example only; if even that
+    example fits no function in ``functions`` (a target from outside the prior), it falls back to the
+    plain prior. A switch to a function that agrees with everything seen so far goes unnoticed until
+    the two disagree.
+
+    Args:
+        batch: a Boolean batch (``batch.family`` in ``BOOLEAN_FAMILIES``); inputs in ``{0, 1}``.
+        functions: the prior's support, distinct function ids in 0..15 (see
+            :func:`~l2l_lib.tasks.truth_table`); default: all functions of ``batch.family``.
+
+    Returns:
+        float32 ``[batch, seq_len, 1]``: ``P(y_t = 1 | examples before t)``.
+    """
+    _check_family(batch, BOOLEAN_FAMILIES, "bayes_boolean_predictions")
+    if functions is None:
+        functions = family_functions(batch.family)
+    functions = tuple(functions)
+    valid_ids = all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 15 for k in functions)
+    if not functions or not valid_ids or len(set(functions)) != len(functions):
+        raise ValueError(f"functions must be None or a non-empty list of distinct ids in 0..15, got {functions!r}")
+
+    outputs_by_pattern = boolean_table(functions).T.bool()  # [4, K]
+    pattern = (2 * batch.x[..., 0] + batch.x[..., 1]).long()  # [B, T], as in truth_table
+    observed = batch.targets[..., 0] > 0.5  # [B, T]
+    consistent = torch.ones(batch.batch_size, len(functions), dtype=torch.bool)  # [B, K]
+    predictions = torch.empty(batch.batch_size, batch.seq_len)
+    for t in range(batch.seq_len):
+        outputs = outputs_by_pattern[pattern[:, t]]  # [B, K]: each function's answer to x_t
+        predictions[:, t] = (consistent & outputs).sum(1) / consistent.sum(1)
+        agrees = outputs == observed[:, t, None]
+        updated = consistent & agrees
+        restart = torch.where(agrees.any(1, keepdim=True), agrees, torch.ones_like(agrees))
+        consistent = torch.where(updated.any(1, keepdim=True), updated, restart)
+    return predictions.unsqueeze(-1)
+
+
+def ideal_boolean16_mse(k: int | torch.Tensor) -> float | torch.Tensor:
+    """Expected squared error of the ideal learner on ``boolean16`` after ``k`` examples: ``0.25 * 0.75**k``.
+
+    With inputs uniform over the 4 patterns, ``x_t`` is unseen with probability ``(3/4)**k``; the
+    learner then answers 0.5 to a target in ``{0, 1}`` (error 0.25), and is exact otherwise.
+
+    Args:
+        k: number of examples seen, an integer >= 0, or an integer tensor of them (any shape).
+
+    Returns:
+        A float for an int ``k``; a float64 tensor of ``k``'s shape for a tensor.
+    """
+    if isinstance(k, torch.Tensor):
+        if k.is_floating_point() or k.is_complex() or k.dtype == torch.bool or bool((k < 0).any()):
+            raise ValueError(f"k must be integers >= 0, got a {k.dtype} tensor {k}")
+        return 0.25 * 0.75 ** k.double()
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"k must be an integer >= 0, got {k!r}")
+    return 0.25 * 0.75 ** k
+
+
+def ideal_boolean16_sequence_mse(seq_len: int) -> float:
+    """Mean of :func:`ideal_boolean16_mse` over a sequence of ``seq_len`` steps: ``(1 - 0.75**T) / T``.
+
+    The geometric sum ``0.25 * sum_{k<T} 0.75**k = 1 - 0.75**T``; about 0.0039 at ``T = 256`` and
+    0.0156 at ``T = 64``.
+
+    Args:
+        seq_len: ``T``, an integer >= 1.
+    """
+    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
+        raise ValueError(f"seq_len must be an integer >= 1, got {seq_len!r}")
+    return (1.0 - 0.75 ** seq_len) / seq_len
+
+
+# ----------------------------------------------------------------------------- continuous: least squares
+def least_squares_predictions(batch: Batch, ridge: float = DEFAULT_RIDGE) -> torch.Tensor:
+    """Predictions of a ridge regression refitted after every example (continuous families).
+
+    ``semilinear``: regress ``z = atanh(2y - 1)`` on ``(x1, x2, 1)`` and predict
+    ``0.5 * (1 + tanh(w . phi))``; the family is linear in ``z``, so 3 examples in general position
+    determine it. ``quadratic``: regress ``y - 0.5`` on the six monomials
+    (:func:`~l2l_lib.tasks.quadratic_monomials`) and predict ``0.5 + w . phi``; any affine output map
+    keeps ``y`` linear in them, so 6 examples determine it. Centring on 0.5 makes the zero-data
+    prediction the family mean. With noiseless targets the prediction is exact from the 4th (semi-linear)
+    or 7th (quadratic) step on, up to the float32 rounding of the targets, which near-degenerate input
+    sets amplify: typical errors are ~1e-7, the 99th percentile at the first determined step ~1e-5.
+
+    The fit uses the whole history of the sequence: it does not detect ``switch_every`` switches, so
+    after one it averages the old and the new function.
+
+    Args:
+        batch: a continuous batch (``batch.family`` in ``CONTINUOUS_FAMILIES``).
+        ridge: L2 penalty on ``w``, finite and > 0; it makes the fit unique (the minimum-norm
+            interpolant, in the limit) before enough examples.
+
+    Returns:
+        float32 ``[batch, seq_len, 1]`` predictions in target units.
+    """
+    _check_family(batch, CONTINUOUS_FAMILIES, "least_squares_predictions")
+    if isinstance(ridge, bool) or not isinstance(ridge, (int, float)) or not math.isfinite(ridge) or ridge <= 0:
+        raise ValueError(f"ridge must be a finite number > 0, got {ridge!r}")
+
+    # float64: the normal equations square the condition number, and float32 loses exactness.
+    x1, x2 = batch.x.double().unbind(-1)
+    y = batch.targets[..., 0].double()
+    if batch.family == "semilinear":
+        features = torch.stack([x1, x2, torch.ones_like(x1)], dim=-1)  # [B, T, 3]
+        response = torch.atanh(2.0 * y.clamp(Y_CLAMP, 1.0 - Y_CLAMP) - 1.0)
+    else:
+        features = quadratic_monomials(x1, x2)  # [B, T, 6]
+        response = y - 0.5
+
+    n_features = features.shape[-1]
+    # Statistics of the examples strictly before t: shift the inclusive cumulative sums by one step.
+    gram = torch.cumsum(features.unsqueeze(-1) * features.unsqueeze(-2), dim=1)  # [B, T, P, P]
+    moment = torch.cumsum(features * response.unsqueeze(-1), dim=1)  # [B, T, P]
+    gram = torch.cat([torch.zeros_like(gram[:, :1]), gram[:, :-1]], dim=1)
+    moment = torch.cat([torch.zeros_like(moment[:, :1]), moment[:, :-1]], dim=1)
+    gram = gram + ridge * torch.eye(n_features, dtype=gram.dtype)
+    weights = torch.linalg.solve(gram, moment.unsqueeze(-1)).squeeze(-1)  # [B, T, P]
+
+    fitted = (weights * features).sum(-1)
+    predictions = 0.5 * (1.0 + torch.tanh(fitted)) if batch.family == "semilinear" else 0.5 + fitted
+    return predictions.to(torch.float32).unsqueeze(-1)
+
+
+# ----------------------------------------------------------------------------- online gradient descent
+def online_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate: float = 0.1,
+                          generator: torch.Generator | None = None) -> torch.Tensor:
+    """Predictions of a small network trained by online gradient descent, one step per example.
+
+    Each sequence gets a fresh MLP ``(x1, x2) -> tanh hidden layer -> sigmoid output``, initialised like
+    ``torch.nn.Linear`` (weights and biases ``~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``). At step ``t`` it
+    predicts ``y_t``, then takes one plain SGD step on ``0.5 * (y_t - prediction)**2`` (the half
+    squared error, so the output gradient is ``prediction - y_t``). Gradients are written out by hand:
+    every sequence's parameters only touch its own loss, so the batch needs no autograd.
+
+    Args:
+        batch: a batch of any family.
+        hidden_size: hidden units, an integer >= 1.
+        learning_rate: SGD step size, finite and > 0.
+        generator: torch random generator for the initial weights (None: the global generator).
+
+    Returns:
+        float32 ``[batch, seq_len, 1]`` predictions in ``(0, 1)``.
+    """
+    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
+        raise ValueError(f"hidden_size must be an integer >= 1, got {hidden_size!r}")
+    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float))
+            or not math.isfinite(learning_rate) or learning_rate <= 0):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+
+    n_seq, n_in = batch.batch_size, 2
+
+    def uniform(*shape: int, fan_in: int) -> torch.Tensor:
+        bound = 1.0 / math.sqrt(fan_in)
+        return (2.0 * torch.rand(n_seq, *shape, generator=generator) - 1.0) * bound
+
+    w_hidden = uniform(n_in, hidden_size, fan_in=n_in)  # [B, 2, H]
+    b_hidden = uniform(hidden_size, fan_in=n_in)  # [B, H]
+    w_out = uniform(hidden_size, fan_in=hidden_size)  # [B, H]
+    b_out = uniform(fan_in=hidden_size)  # [B]
+
+    x = batch.x
+    y = batch.targets[..., 0]
+    predictions = torch.empty(n_seq, batch.seq_len)
+    for t in range(batch.seq_len):
+        x_t = x[:, t]  # [B, 2]
+        hidden = torch.tanh(torch.einsum("bi,bih->bh", x_t, w_hidden) + b_hidden)
+        prediction = torch.sigmoid((hidden * w_out).sum(-1) + b_out)
+        predictions[:, t] = prediction
+        # Backprop of 0.5 * (y - p)^2 through sigmoid and tanh.
+        delta_out = (prediction - y[:, t]) * prediction * (1.0 - prediction)  # [B]
+        delta_hidden = delta_out[:, None] * w_out * (1.0 - hidden * hidden)  # [B, H], uses pre-step w_out
+        w_out = w_out - learning_rate * delta_out[:, None] * hidden
+        b_out = b_out - learning_rate * delta_out
+        w_hidden = w_hidden - learning_rate * x_t[:, :, None] * delta_hidden[:, None, :]
+        b_hidden = b_hidden - learning_rate * delta_hidden
+    return predictions.unsqueeze(-1)
+
+
+# ----------------------------------------------------------------------------- floor and dispatch
+def constant_predictions(batch: Batch) -> torch.Tensor:
+    """The family mean (:func:`~l2l_lib.tasks.family_mean`) at every step: the floor MSEs are normalised by.
+
+    Args:
+        batch: a batch of any family.
+
+    Returns:
+        float32 ``[batch, seq_len, 1]``, all equal to the family mean (0.5).
+    """
+    return torch.full_like(batch.targets, family_mean(batch.family), dtype=torch.float32)
+
+
+def ideal_predictions(batch: Batch) -> torch.Tensor:
+    """The best reference learner for the batch's family.
+
+    Boolean families: :func:`bayes_boolean_predictions` over all the family's functions. Continuous
+    families: :func:`least_squares_predictions` with its default ridge.
+
+    Args:
+        batch: a batch of any family.
+
+    Returns:
+        float32 ``[batch, seq_len, 1]`` predictions in target units.
+    """
+    if batch.family in BOOLEAN_FAMILIES:
+        return bayes_boolean_predictions(batch)
+    if batch.family in CONTINUOUS_FAMILIES:
+        return least_squares_predictions(batch)
+    raise ValueError(f"ideal_predictions: batch.family must be one of {BOOLEAN_FAMILIES + CONTINUOUS_FAMILIES}, "
+                     f"got {batch.family!r}")

@@ -1,0 +1,82 @@
+"""Checkpoints and the trained-model cache: safe to load, written atomically, never stale.
+
+* Every file is written to a temporary name in the same folder and moved into place with
+  ``os.replace``, so a crash leaves either the old file or the new one, never half of one.
+* Every file is read with ``torch.load(..., weights_only=True)``: tensors and plain Python containers
+  only, so loading a checkpoint cannot run code.
+* The cache folder of a run is named by a hash of its configuration *and* of the code that trains it
+  (:func:`code_fingerprint`), so editing the training code retrains instead of reusing a stale model,
+  while editing a docstring or a comment does not.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+CACHE_ENV = "L2L_CACHE_DIR"
+FORMAT_VERSION = 1
+# The modules whose behaviour decides what a trained model is.
+_TRAINING_MODULES = ("tasks.py", "model.py", "train.py", "checkpoints.py")
+
+
+def default_cache_dir() -> Path:
+    """``$L2L_CACHE_DIR`` if set, else ``~/.cache/l2l_lib``: where :func:`l2l_lib.train.load_or_train` keeps runs."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "l2l_lib")
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> None:
+    """``torch.save(obj, path)`` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_load(path: str | os.PathLike) -> Any:
+    """Load a file written by :func:`atomic_save` with ``weights_only=True`` (no arbitrary unpickling)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def code_fingerprint() -> str:
+    """A hash of the training code's syntax tree (docstrings, comments and layout ignored)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _TRAINING_MODULES:
+        tree = _strip_docstrings(ast.parse((here / name).read_text()))
+        digest.update(name.encode())
+        digest.update(ast.dump(tree, annotate_fields=False).encode())
+    digest.update(torch.__version__.split("+")[0].encode())
+    return digest.hexdigest()[:16]
+
+
+def config_key(config_dict: dict[str, Any]) -> str:
+    """The cache folder name of a configuration: readable prefix plus a hash of config and code."""
+    canonical = json.dumps(config_dict, sort_keys=True, default=list)
+    digest = hashlib.sha256(f"{FORMAT_VERSION}|{code_fingerprint()}|{canonical}".encode()).hexdigest()[:16]
+    return f"{config_dict.get('family', 'run')}-seed{config_dict.get('seed', 0)}-{digest}"

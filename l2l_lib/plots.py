@@ -1,0 +1,116 @@
+"""Figures of the book: one function per figure, each returning a ``matplotlib.figure.Figure``.
+
+No pyplot: figures are built with ``Figure()`` directly, so nothing leaks between cells and a notebook
+shows exactly the figures it glues or returns. Colours follow matplotlib's default cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .tasks import BOOLEAN_FAMILIES, Batch
+from .train import History
+
+
+def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequence[str] | None = None,
+                         ideal: float | None = None, ideal_label: str = "ideal learner",
+                         title: str | None = None) -> Figure:
+    """Meta-training curves: MSE on training functions (solid) and held-out functions (dashed), per run.
+
+    Args:
+        histories: one :class:`~l2l_lib.train.History` per run (e.g. per seed).
+        labels: legend label per run (default ``seed 0, seed 1, ...``).
+        ideal: the ideal learner's MSE at the same sequence length, drawn as a horizontal line.
+        title: axes title.
+    """
+    if isinstance(histories, History):
+        histories = [histories]
+    labels = list(labels) if labels is not None else [f"seed {k}" for k in range(len(histories))]
+    if len(labels) != len(histories):
+        raise ValueError(f"labels must have one entry per history ({len(histories)}), got {len(labels)}")
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    for k, (history, label) in enumerate(zip(histories, labels)):
+        color = f"C{k % 10}"
+        ax.plot(history.epochs, history.val_mse, color=color, label=f"{label}: training functions")
+        held_out = np.asarray(history.held_out_mse, dtype=float)
+        if np.isfinite(held_out).any():
+            ax.plot(history.epochs, held_out, color=color, linestyle="--", label=f"{label}: held-out functions")
+    if ideal is not None:
+        ax.axhline(ideal, color="black", linestyle=":", label=f"{ideal_label} ({ideal:.4f})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch (Adam steps)")
+    ax.set_ylabel("MSE on fresh sequences")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small", ncol=2 if len(histories) > 2 else 1)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray]], *, max_steps: int | None = None,
+                           log_y: bool = True, ylabel: str = "MSE", xlabel: str = "examples seen so far",
+                           title: str | None = None) -> Figure:
+    """Error versus number of examples seen, one line per learner, with a band over runs.
+
+    Args:
+        curves: learner label -> error by position, ``[T]`` for one run or ``[n_runs, T]`` for several
+            (e.g. seeds): the line is the mean over runs, the band spans the lowest to the highest run.
+        max_steps: show only the first ``max_steps`` positions.
+        log_y: logarithmic error axis.
+    """
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    for k, (label, values) in enumerate(curves.items()):
+        runs = np.atleast_2d(np.asarray(values, dtype=float))
+        if max_steps is not None:
+            runs = runs[:, :max_steps]
+        steps = np.arange(runs.shape[1])
+        color = f"C{k % 10}"
+        ax.plot(steps, runs.mean(0), color=color, label=label if runs.shape[0] == 1 else f"{label} (n={runs.shape[0]})")
+        if runs.shape[0] > 1:
+            ax.fill_between(steps, runs.min(0), runs.max(0), color=color, alpha=0.2, linewidth=0)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_prediction_trace(batch: Batch, predictions: torch.Tensor, *, index: int = 0, max_steps: int | None = None,
+                          title: str | None = None) -> Figure:
+    """One stream: targets and the learner's predictions step by step, switches marked.
+
+    Args:
+        batch: the streams; predictions: ``[B, T, 1]`` for them; index: which stream to draw.
+        max_steps: draw only the first ``max_steps`` steps.
+    """
+    if not 0 <= index < batch.batch_size:
+        raise ValueError(f"index must be in 0..{batch.batch_size - 1}, got {index!r}")
+    steps = batch.seq_len if max_steps is None else min(max_steps, batch.seq_len)
+    t = np.arange(steps)
+    target = batch.targets[index, :steps, 0].numpy()
+    pred = predictions[index, :steps, 0].detach().cpu().numpy()
+    fig = Figure(figsize=(8, 3.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(t, target, "o", color="black", markersize=3.5, label="target $y_t$")
+    ax.plot(t, pred, "-", color="C1", linewidth=1.2, label=r"prediction $\hat y_t$")
+    if batch.family in BOOLEAN_FAMILIES:
+        wrong = (pred >= 0.5) != (target >= 0.5)
+        ax.plot(t[wrong], pred[wrong], "x", color="C3", markersize=7, label="wrong side of 0.5")
+    for start in np.flatnonzero(batch.segment_starts[index, :steps].numpy())[1:]:
+        ax.axvline(start - 0.5, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("step t (examples seen before it)")
+    ax.set_ylabel("output")
+    ax.legend(fontsize="small", loc="best")
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,320 @@
+"""Task families and the sequences a meta-learner is trained on.
+
+Hochreiter, Younger & Conwell (2001), Sec. 3: a sequence is a stream of examples of one function drawn
+from a family. At step t the network sees ``(x1_t, x2_t, y_{t-1})`` and must output
+``y_t = f(x1_t, x2_t)``; the target of the previous step is fed back so that the network can learn
+from it (``y_{-1} = 0``). With ``switch_every`` the function changes every that many steps, unannounced.
+
+Families (Sec. 3 and Table 1 of the student report):
+
+* ``"boolean16"``: all 16 Boolean functions of two binary inputs.
+* ``"boolean14"``: the same without XOR (6) and XNOR (9), the two that are not linearly separable.
+* ``"semilinear"``: ``0.5 * (1 + tanh(w1*x1 + w2*x2 + w3))`` with ``w ~ U[-1, 1]``.
+* ``"quadratic"``: ``a*x1^2 + b*x2^2 + c*x1*x2 + d*x1 + e*x2 + f`` with coefficients ``~ U[-1, 1]``,
+  mapped into ``[0.2, 0.8]`` (see :data:`QUADRATIC_MAPS`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+FAMILIES: tuple[str, ...] = ("boolean14", "boolean16", "semilinear", "quadratic")
+BOOLEAN_FAMILIES: tuple[str, ...] = ("boolean14", "boolean16")
+CONTINUOUS_FAMILIES: tuple[str, ...] = ("semilinear", "quadratic")
+XOR, XNOR = 6, 9
+N_COEFFICIENTS: dict[str, int] = {"semilinear": 3, "quadratic": 6}
+
+# The paper says only that the quadratic's output is scaled into [0.2, 0.8]. Two readings:
+# "per_function" stretches each function's own range over the input square [-1, 1]^2 onto [0.2, 0.8];
+# "fixed" maps the range every such quadratic can reach, [-6, 6], onto [0.2, 0.8] (y = 0.5 + q / 20).
+# The default is "per_function": under the fixed map most functions use a sliver of the output range,
+# so the constant predictor 0.5 already scores MSE ~0.0018 and small errors say little about learning.
+# Any affine map keeps y linear in the six monomials, so the least-squares learner stays exact after 6.
+QUADRATIC_MAPS: tuple[str, ...] = ("per_function", "fixed")
+DEFAULT_QUADRATIC_MAP = "per_function"
+QUADRATIC_FIXED_RANGE = (-6.0, 6.0)
+OUTPUT_RANGE = (0.2, 0.8)
+# The square the per-function map is computed over: the training input domain, whatever inputs a
+# distribution-shift test later draws, so that a function means the same thing in every test.
+MAP_DOMAIN = (-1.0, 1.0)
+
+
+def truth_table(k: int) -> tuple[int, int, int, int]:
+    """Outputs of Boolean function ``k`` for the inputs (0,0), (0,1), (1,0), (1,1).
+
+    Functions are numbered so that ``f_k(x1, x2) = (k >> (2*x1 + x2)) & 1``: XOR is 6, XNOR is 9,
+    constant 0 is 0 and constant 1 is 15.
+
+    Args:
+        k: function id, an integer in 0..15.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 15:
+        raise ValueError(f"truth_table: k must be an integer in 0..15, got {k!r}")
+    return tuple((k >> pattern) & 1 for pattern in range(4))  # type: ignore[return-value]
+
+
+def family_functions(family: str) -> tuple[int, ...]:
+    """Ids of the Boolean functions in ``family`` (``"boolean16"``: 0..15; ``"boolean14"``: no 6, 9)."""
+    check_family(family)
+    if family == "boolean16":
+        return tuple(range(16))
+    if family == "boolean14":
+        return tuple(k for k in range(16) if k not in (XOR, XNOR))
+    raise ValueError(f"family {family!r} is continuous: it has no Boolean function ids; "
+                     f"Boolean families are {BOOLEAN_FAMILIES}")
+
+
+def boolean_table(functions: tuple[int, ...] | list[int]) -> torch.Tensor:
+    """Truth tables of ``functions`` as a float32 tensor ``[len(functions), 4]`` (columns: patterns)."""
+    return torch.tensor([truth_table(int(k)) for k in functions], dtype=torch.float32)
+
+
+def check_family(family: str) -> None:
+    """Raise ``ValueError`` unless ``family`` is one of :data:`FAMILIES`."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+
+
+def family_mean(family: str) -> float:
+    """Mean target of ``family`` under its prior: the constant predictor every MSE is normalised by.
+
+    It is 0.5 for all four: each Boolean input pattern maps to 1 in half of the 16 functions (and in 7
+    of the 14, since XOR and XNOR disagree on every pattern); the continuous families are symmetric
+    under ``w -> -w``, which maps ``y`` to ``1 - y`` (semi-linear) or reflects it about 0.5 (quadratic).
+    A unit test checks this by sampling.
+    """
+    check_family(family)
+    return 0.5
+
+
+# ----------------------------------------------------------------------------- continuous functions
+def semilinear_values(coefficients: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """``0.5 * (1 + tanh(w1*x1 + w2*x2 + w3))``; ``coefficients [..., 3]``, ``x1, x2 [...]``."""
+    w1, w2, w3 = coefficients.unbind(-1)
+    return 0.5 * (1.0 + torch.tanh(w1 * x1 + w2 * x2 + w3))
+
+
+def quadratic_monomials(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """The six features ``(x1^2, x2^2, x1*x2, x1, x2, 1)`` stacked on a new last axis."""
+    return torch.stack([x1 * x1, x2 * x2, x1 * x2, x1, x2, torch.ones_like(x1)], dim=-1)
+
+
+def quadratic_raw(coefficients: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """``a*x1^2 + b*x2^2 + c*x1*x2 + d*x1 + e*x2 + f`` before any output map; ``coefficients [..., 6]``."""
+    return (quadratic_monomials(x1, x2) * coefficients).sum(-1)
+
+
+def quadratic_bounds(coefficients: torch.Tensor, domain: tuple[float, float] = MAP_DOMAIN
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact minimum and maximum of each quadratic over the square ``domain^2``.
+
+    The extremes of a quadratic on a square lie at a corner, at a stationary point of one edge, or at
+    the interior stationary point: all nine candidates are evaluated and the invalid ones masked.
+
+    Args:
+        coefficients: ``[..., 6]`` as in :func:`quadratic_raw`.
+        domain: ``(low, high)`` of both inputs.
+
+    Returns:
+        ``(minimum, maximum)``, each of shape ``coefficients.shape[:-1]``.
+    """
+    lo, hi = domain
+    c = coefficients.double()
+    a, b, cxy, d, e, _ = c.unbind(-1)
+    points, valid = [], []
+    for p in (lo, hi):
+        for q in (lo, hi):
+            points.append((torch.full_like(a, p), torch.full_like(a, q)))
+            valid.append(torch.ones_like(a, dtype=torch.bool))
+    for edge in (lo, hi):
+        # x1 fixed at the edge: stationary in x2 where 2*b*x2 + cxy*edge + e = 0.
+        x2 = -(cxy * edge + e) / torch.where(b == 0, torch.ones_like(b), 2 * b)
+        points.append((torch.full_like(a, edge), x2))
+        valid.append((b != 0) & (x2 >= lo) & (x2 <= hi))
+        x1 = -(cxy * edge + d) / torch.where(a == 0, torch.ones_like(a), 2 * a)
+        points.append((x1, torch.full_like(a, edge)))
+        valid.append((a != 0) & (x1 >= lo) & (x1 <= hi))
+    det = 4 * a * b - cxy * cxy
+    safe = torch.where(det == 0, torch.ones_like(det), det)
+    x1 = (-2 * b * d + cxy * e) / safe
+    x2 = (-2 * a * e + cxy * d) / safe
+    points.append((x1, x2))
+    valid.append((det != 0) & (x1 >= lo) & (x1 <= hi) & (x2 >= lo) & (x2 <= hi))
+    values = torch.stack([quadratic_raw(c, p1, p2) for p1, p2 in points], dim=-1)
+    mask = torch.stack(valid, dim=-1)
+    minimum = torch.where(mask, values, torch.full_like(values, math.inf)).amin(-1)
+    maximum = torch.where(mask, values, torch.full_like(values, -math.inf)).amax(-1)
+    return minimum.to(coefficients.dtype), maximum.to(coefficients.dtype)
+
+
+def quadratic_values(coefficients: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor,
+                     quadratic_map: str = DEFAULT_QUADRATIC_MAP) -> torch.Tensor:
+    """Quadratic outputs mapped into ``[0.2, 0.8]`` (for inputs inside ``MAP_DOMAIN``).
+
+    ``"fixed"``: ``0.2 + 0.6 * (q + 6) / 12``. ``"per_function"``: ``0.2 + 0.6 * (q - min) / (max - min)``
+    with the function's own extremes over ``MAP_DOMAIN^2`` (:func:`quadratic_bounds`).
+    """
+    _check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
+    q = quadratic_raw(coefficients, x1, x2)
+    out_lo, out_hi = OUTPUT_RANGE
+    if quadratic_map == "fixed":
+        lo, hi = QUADRATIC_FIXED_RANGE
+        return out_lo + (out_hi - out_lo) * (q - lo) / (hi - lo)
+    lo, hi = quadratic_bounds(coefficients)
+    width = (hi - lo).clamp_min(1e-12)  # only the constant quadratic has zero width (probability 0)
+    return out_lo + (out_hi - out_lo) * (q - lo) / width
+
+
+def function_values(family: str, x1: torch.Tensor, x2: torch.Tensor, *, function_ids: torch.Tensor | None = None,
+                    coefficients: torch.Tensor | None = None,
+                    quadratic_map: str = DEFAULT_QUADRATIC_MAP) -> torch.Tensor:
+    """``f(x1, x2)`` for a family, given Boolean ``function_ids [...]`` or ``coefficients [..., P]``."""
+    check_family(family)
+    if family in BOOLEAN_FAMILIES:
+        if function_ids is None:
+            raise ValueError("function_ids is required for Boolean families")
+        pattern = (2 * x1 + x2).long()
+        return ((function_ids.long() >> pattern) & 1).to(torch.float32)
+    if coefficients is None:
+        raise ValueError("coefficients is required for continuous families")
+    if family == "semilinear":
+        return semilinear_values(coefficients, x1, x2)
+    return quadratic_values(coefficients, x1, x2, quadratic_map)
+
+
+# ----------------------------------------------------------------------------- sequences
+@dataclass(frozen=True)
+class Batch:
+    """A minibatch of example streams.
+
+    Attributes:
+        family: the task family.
+        inputs: float32 ``[batch, seq_len, 3]``: ``(x1_t, x2_t, y_{t-1})``, ``y_{-1} = 0``.
+        targets: float32 ``[batch, seq_len, 1]``: ``y_t = f(x1_t, x2_t)``.
+        function_ids: int64 ``[batch, seq_len]``, the Boolean function of each step (None if continuous).
+        coefficients: float32 ``[batch, seq_len, P]``, the function of each step (None if Boolean);
+            P = 3 for semi-linear ``(w1, w2, w3)``, 6 for quadratic ``(a, b, c, d, e, f)``.
+        segment_starts: bool ``[batch, seq_len]``, True where a new function begins (always at t = 0).
+    """
+
+    family: str
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    function_ids: torch.Tensor | None
+    coefficients: torch.Tensor | None
+    segment_starts: torch.Tensor
+
+    @property
+    def batch_size(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def seq_len(self) -> int:
+        return self.inputs.shape[1]
+
+    @property
+    def x(self) -> torch.Tensor:
+        """The inputs ``(x1, x2)``, ``[batch, seq_len, 2]``."""
+        return self.inputs[..., :2]
+
+    def steps_since_switch(self) -> torch.Tensor:
+        """int64 ``[batch, seq_len]``: examples of the current function seen before this step."""
+        t = torch.arange(self.seq_len).expand(self.batch_size, -1)
+        last_start = torch.where(self.segment_starts, t, torch.zeros_like(t)).cummax(dim=1).values
+        return t - last_start
+
+
+def _check_choice(name: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def _check_range(name: str, value: tuple[float, float]) -> None:
+    ok = (isinstance(value, (tuple, list)) and len(value) == 2
+          and all(isinstance(v, (int, float)) and math.isfinite(v) for v in value) and value[0] < value[1])
+    if not ok:
+        raise ValueError(f"{name} must be a pair (low, high) of finite numbers with low < high, got {value!r}")
+
+
+def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[int, ...] | list[int] | None = None,
+               switch_every: int | None = None, generator: torch.Generator | None = None,
+               input_range: tuple[float, float] = (-1.0, 1.0),
+               coefficient_range: tuple[float, float] = (-1.0, 1.0),
+               quadratic_map: str = DEFAULT_QUADRATIC_MAP) -> Batch:
+    """Draw ``batch_size`` independent example streams of ``seq_len`` steps.
+
+    Each stream draws a function (uniformly from ``functions`` for Boolean families; coefficients
+    ``~ U(coefficient_range)`` for continuous ones) and inputs (``{0, 1}`` for Boolean families,
+    ``~ U(input_range)`` otherwise). With ``switch_every = N`` a new function, different from the
+    previous one, takes over every N steps.
+
+    Args:
+        family: one of :data:`FAMILIES`.
+        batch_size: number of streams, >= 1.
+        seq_len: steps per stream, >= 1.
+        functions: Boolean function ids to draw from (default: the whole family); the train/held-out
+            split. Must be None for continuous families.
+        switch_every: steps between unannounced function switches, 1..seq_len, or None for no switch.
+        generator: torch random generator, for reproducible draws.
+        input_range: ``(low, high)`` of continuous inputs.
+        coefficient_range: ``(low, high)`` of continuous coefficients.
+        quadratic_map: how quadratic outputs are put into ``[0.2, 0.8]``, one of :data:`QUADRATIC_MAPS`.
+    """
+    check_family(family)
+    for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if switch_every is not None and (isinstance(switch_every, bool) or not isinstance(switch_every, int)
+                                     or not 1 <= switch_every <= seq_len):
+        raise ValueError(f"switch_every must be None or an integer in 1..seq_len={seq_len}, got {switch_every!r}")
+    _check_range("input_range", input_range)
+    _check_range("coefficient_range", coefficient_range)
+    _check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
+
+    segment = switch_every or seq_len
+    n_segments = -(-seq_len // segment)
+    step_segment = torch.arange(seq_len) // segment  # [T]: which segment each step belongs to
+    segment_starts = (torch.arange(seq_len) % segment == 0).expand(batch_size, -1).clone()
+
+    def uniform(*shape: int, low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(*shape, generator=generator)
+
+    if family in BOOLEAN_FAMILIES:
+        allowed = family_functions(family)
+        if functions is None:
+            functions = allowed
+        functions = tuple(functions)
+        bad = [k for k in functions if k not in allowed]
+        if not functions or bad:
+            raise ValueError(f"functions must be a non-empty list of ids from {family}'s {allowed}; "
+                             f"not allowed: {bad or 'empty list'}")
+        n_functions = len(functions)
+        choice = torch.empty(batch_size, n_segments, dtype=torch.long)
+        choice[:, 0] = torch.randint(n_functions, (batch_size,), generator=generator)
+        for s in range(1, n_segments):
+            # a switch always brings a different function (when there is one to switch to)
+            step = torch.randint(1, max(n_functions, 2), (batch_size,), generator=generator)
+            choice[:, s] = (choice[:, s - 1] + step * (n_functions > 1)) % n_functions
+        ids = torch.tensor(functions, dtype=torch.long)[choice][:, step_segment]  # [B, T]
+        x = torch.randint(0, 2, (batch_size, seq_len, 2), generator=generator).to(torch.float32)
+        y = function_values(family, x[..., 0], x[..., 1], function_ids=ids)
+        coefficients = None
+    else:
+        if functions is not None:
+            raise ValueError(f"functions must be None for the continuous family {family!r}: "
+                             "every stream draws fresh coefficients")
+        n_coef = N_COEFFICIENTS[family]
+        per_segment = uniform(batch_size, n_segments, n_coef, low=coefficient_range[0], high=coefficient_range[1])
+        coefficients = per_segment[:, step_segment]  # [B, T, P]
+        x = uniform(batch_size, seq_len, 2, low=input_range[0], high=input_range[1])
+        y = function_values(family, x[..., 0], x[..., 1], coefficients=coefficients, quadratic_map=quadratic_map)
+        ids = None
+
+    targets = y.to(torch.float32).unsqueeze(-1)
+    y_prev = torch.cat([torch.zeros(batch_size, 1, 1), targets[:, :-1]], dim=1)
+    inputs = torch.cat([x, y_prev], dim=-1)
+    return Batch(family=family, inputs=inputs, targets=targets, function_ids=ids,
+                 coefficients=coefficients, segment_starts=segment_starts)

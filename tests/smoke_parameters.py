@@ -1,0 +1,13 @@
+"""Smoke-size parameter values for every chapter that has a `parameters` cell.
+
+The tests execute each chapter with these values (tests/test_notebooks.py,
+tests/test_book_build.py, tests/test_cli.py), and `python -m l2l_lib build
+--smoke` builds the whole book with them.  Every chapter with a parameters cell
+must have an entry here (tests/test_notebooks.py checks): keep the values small
+enough that a chapter runs in seconds on 2 CPU cores, yet large enough that
+each figure and glued value it makes is still produced.
+"""
+
+SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
+    "first_run": {"n_epochs": 60, "seq_len": 16, "batch_size": 4, "n_test_sequences": 50},
+}

@@ -1,0 +1,240 @@
+"""Tests of the reference learners in :mod:`l2l_lib.baselines`."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+import torch
+
+from l2l_lib.baselines import (bayes_boolean_predictions, constant_predictions, ideal_boolean16_mse,
+                               ideal_boolean16_sequence_mse, ideal_predictions, least_squares_predictions,
+                               online_gd_predictions)
+from l2l_lib.tasks import Batch, make_batch
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def squared_error(predictions: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """``[batch, seq_len]`` squared errors."""
+    return ((predictions - batch.targets) ** 2)[..., 0]
+
+
+def output(function_id: int, x1: int, x2: int) -> int:
+    """Written out here rather than imported, so that the tests do not trust the code under test."""
+    return (function_id >> (2 * x1 + x2)) & 1
+
+
+def is_xor_or_xnor(k: int) -> bool:
+    """The two functions with f(0,0) = f(1,1) != f(0,1) = f(1,0): not linearly separable."""
+    return output(k, 0, 0) == output(k, 1, 1) != output(k, 0, 1) == output(k, 1, 0)
+
+
+BOOLEAN14 = [k for k in range(16) if not is_xor_or_xnor(k)]
+
+
+def hand_batch(family: str, xs: list[list[tuple[int, int]]], function_ids: list[list[int]]) -> Batch:
+    """A Boolean batch with chosen inputs and per-step functions."""
+    x = torch.tensor(xs, dtype=torch.float32)  # [B, T, 2]
+    ids = torch.tensor(function_ids)
+    y = torch.tensor([[output(k, a, b) for k, (a, b) in zip(row_ids, row_x)]
+                      for row_ids, row_x in zip(function_ids, xs)], dtype=torch.float32).unsqueeze(-1)
+    y_prev = torch.cat([torch.zeros_like(y[:, :1]), y[:, :-1]], dim=1)
+    starts = torch.cat([torch.ones_like(ids[:, :1], dtype=torch.bool), ids[:, 1:] != ids[:, :-1]], dim=1)
+    return Batch(family=family, inputs=torch.cat([x, y_prev], -1), targets=y, function_ids=ids,
+                 coefficients=None, segment_starts=starts)
+
+
+# ----------------------------------------------------------------------------- Bayes, boolean16
+def test_bayes_boolean16_is_a_lookup_table():
+    batch = make_batch("boolean16", 6, 30, generator=gen(0))
+    predictions = bayes_boolean_predictions(batch)
+    for b in range(batch.batch_size):
+        table: dict[tuple[int, int], float] = {}
+        for t in range(batch.seq_len):
+            key = (int(batch.x[b, t, 0]), int(batch.x[b, t, 1]))
+            assert predictions[b, t, 0].item() == table.get(key, 0.5)
+            table[key] = batch.targets[b, t, 0].item()
+
+
+def test_bayes_boolean16_error_by_position_matches_closed_form():
+    n, seq_len = 4000, 12
+    batch = make_batch("boolean16", n, seq_len, generator=gen(1))
+    mse = squared_error(bayes_boolean_predictions(batch), batch).mean(0)
+    expected = ideal_boolean16_mse(torch.arange(seq_len))
+    # each error is 0.25 * Bernoulli(0.75**k): the standard error is exact
+    p = 0.75 ** torch.arange(seq_len, dtype=torch.float64)
+    standard_error = 0.25 * torch.sqrt(p * (1 - p) / n)
+    assert torch.all((mse.double() - expected).abs() <= 4 * standard_error + 1e-12)
+    assert ideal_boolean16_mse(3) == pytest.approx(0.25 * 0.75 ** 3)
+
+
+def test_closed_form_sequence_mse():
+    for seq_len, paper in ((256, 0.0039), (64, 0.0156)):
+        value = ideal_boolean16_sequence_mse(seq_len)
+        assert round(value, 4) == paper
+        assert value == pytest.approx(ideal_boolean16_mse(torch.arange(seq_len)).mean().item(), rel=1e-12)
+    # and it is what the learner scores on sampled sequences
+    batch = make_batch("boolean16", 2000, 64, generator=gen(2))
+    mse = squared_error(ideal_predictions(batch), batch).mean().item()
+    assert mse == pytest.approx(ideal_boolean16_sequence_mse(64), abs=0.0015)
+
+
+# ----------------------------------------------------------------------------- Bayes, boolean14
+def test_boolean14_posterior_hand_worked():
+    # after (0,0) -> 0, the consistent boolean14 functions are the even ids but XOR (6): 0,2,4,8,10,12,14
+    queries = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    batch = hand_batch("boolean14", [[(0, 0), q] for q in queries], [[0, 0]] * 4)
+    predictions = bayes_boolean_predictions(batch)[:, 1, 0]
+    consistent = [k for k in BOOLEAN14 if output(k, 0, 0) == 0]
+    assert len(BOOLEAN14) == 14 and consistent == [0, 2, 4, 8, 10, 12, 14]
+    for q, prediction in zip(queries, predictions.tolist()):
+        posterior = Fraction(sum(output(k, *q) for k in consistent), len(consistent))
+        assert prediction == pytest.approx(float(posterior), abs=1e-6)
+    assert predictions[3].item() == pytest.approx(4 / 7)  # not 0.5, as a lookup table would say
+    assert predictions[1].item() == pytest.approx(3 / 7)
+
+
+def test_boolean14_posterior_matches_enumeration():
+    batch = make_batch("boolean14", 5, 8, generator=gen(3))
+    predictions = bayes_boolean_predictions(batch)
+    for b in range(batch.batch_size):
+        seen: list[tuple[int, int, float]] = []
+        for t in range(batch.seq_len):
+            a, c = int(batch.x[b, t, 0]), int(batch.x[b, t, 1])
+            alive = [k for k in BOOLEAN14 if all(output(k, i, j) == y for i, j, y in seen)]
+            assert predictions[b, t, 0].item() == pytest.approx(sum(output(k, a, c) for k in alive) / len(alive))
+            seen.append((a, c, int(batch.targets[b, t, 0])))
+
+
+def test_boolean14_posterior_beats_lookup_table():
+    batch = make_batch("boolean14", 4000, 12, generator=gen(4))
+    posterior = squared_error(bayes_boolean_predictions(batch), batch).mean()
+    lookup = squared_error(bayes_boolean_predictions(batch, functions=list(range(16))), batch).mean()
+    assert posterior < lookup - 0.002
+
+
+# ----------------------------------------------------------------------------- Bayes, switches
+def test_bayes_restarts_after_a_switch():
+    # constant 1 on all four patterns, then constant 0 twice over
+    patterns = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    batch = hand_batch("boolean16", [patterns * 3], [[15] * 4 + [0] * 8])
+    predictions = bayes_boolean_predictions(batch)[0, :, 0].tolist()
+    # t=4: the old function answers 1 and is refuted; the restart keeps only (0,0) -> 0
+    assert predictions == [0.5] * 4 + [1.0, 0.5, 0.5, 0.5] + [0.0] * 4
+
+
+def test_bayes_recovers_on_random_switches():
+    batch = make_batch("boolean16", 500, 96, switch_every=32, generator=gen(5))
+    predictions = bayes_boolean_predictions(batch)
+    assert predictions.min() >= 0 and predictions.max() <= 1
+    error = squared_error(predictions, batch).view(500, 3, 32)
+    assert error[:, :, -8:].mean() < 0.005  # late in every segment, consistent with the new function
+    assert error[:, 1:, 0].mean() > 0.1  # a switch costs something on its first step
+    # a prior that excludes the data's functions still gives finite probabilities
+    held_out = bayes_boolean_predictions(batch, functions=[0, 15])
+    assert torch.isfinite(held_out).all() and held_out.min() >= 0 and held_out.max() <= 1
+
+
+# ----------------------------------------------------------------------------- least squares
+@pytest.mark.parametrize("family, quadratic_map, n_params", [
+    ("semilinear", "per_function", 3), ("quadratic", "fixed", 6), ("quadratic", "per_function", 6)])
+def test_least_squares_exact_once_determined(family, quadratic_map, n_params):
+    batch = make_batch(family, 1000, 24, generator=gen(6), quadratic_map=quadratic_map)
+    predictions = least_squares_predictions(batch)
+    assert predictions.shape == (1000, 24, 1) and predictions.dtype == torch.float32
+    assert torch.all(predictions[:, 0] == 0.5)
+    error = (predictions - batch.targets).abs()[..., 0]
+    determined = error[:, n_params:]
+    # exact up to float32 targets; rare near-degenerate input sets amplify that rounding
+    assert determined.pow(2).mean() < 1e-9
+    assert torch.quantile(determined.flatten(), 0.99) < 1e-5
+    assert error[:, n_params - 1].median() > 1e-3  # one example short, it is still guessing
+    assert torch.equal(ideal_predictions(batch), predictions)
+
+
+def test_least_squares_rejects_boolean_and_bad_ridge():
+    boolean = make_batch("boolean16", 2, 4, generator=gen(7))
+    with pytest.raises(ValueError, match=r"batch\.family.*semilinear"):
+        least_squares_predictions(boolean)
+    continuous = make_batch("semilinear", 2, 4, generator=gen(7))
+    for ridge in (0.0, -1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="ridge"):
+            least_squares_predictions(continuous, ridge=ridge)
+
+
+# ----------------------------------------------------------------------------- online gradient descent
+def test_online_gd_shape_and_determinism():
+    batch = make_batch("quadratic", 4, 10, generator=gen(8))
+    first = online_gd_predictions(batch, hidden_size=5, generator=gen(0))
+    assert first.shape == (4, 10, 1) and first.dtype == torch.float32
+    assert torch.equal(first, online_gd_predictions(batch, hidden_size=5, generator=gen(0)))
+    assert not torch.equal(first, online_gd_predictions(batch, hidden_size=5, generator=gen(1)))
+    assert first.min() > 0 and first.max() < 1
+
+
+def test_online_gd_learns_one_function():
+    batch = make_batch("semilinear", 32, 1000, generator=gen(9))
+    error = squared_error(online_gd_predictions(batch, generator=gen(0)), batch).mean(0)
+    assert error[-100:].mean() < 0.2 * error[:100].mean()
+
+
+def test_online_gd_is_one_sgd_step_per_example():
+    # the same update done by autograd on an nn-style MLP, for one sequence
+    batch = make_batch("semilinear", 1, 5, generator=gen(10))
+    hidden, lr = 3, 0.3
+    predictions = online_gd_predictions(batch, hidden_size=hidden, learning_rate=lr, generator=gen(0))
+    g = gen(0)
+    w1 = (2 * torch.rand(1, 2, hidden, generator=g) - 1)[0] / math.sqrt(2)
+    b1 = (2 * torch.rand(1, hidden, generator=g) - 1)[0] / math.sqrt(2)
+    w2 = (2 * torch.rand(1, hidden, generator=g) - 1)[0] / math.sqrt(hidden)
+    b2 = (2 * torch.rand(1, generator=g) - 1)[0] / math.sqrt(hidden)
+    params = [p.clone().requires_grad_() for p in (w1, b1, w2, b2)]
+    for t in range(batch.seq_len):
+        w1, b1, w2, b2 = params
+        p = torch.sigmoid(torch.tanh(batch.x[0, t] @ w1 + b1) @ w2 + b2)
+        assert p.item() == pytest.approx(predictions[0, t, 0].item(), abs=1e-6)
+        grads = torch.autograd.grad(0.5 * (batch.targets[0, t, 0] - p) ** 2, params)
+        params = [(q - lr * d).detach().requires_grad_() for q, d in zip(params, grads)]
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"hidden_size": 0}, "hidden_size"), ({"hidden_size": 2.5}, "hidden_size"),
+    ({"learning_rate": 0.0}, "learning_rate"), ({"learning_rate": math.inf}, "learning_rate"),
+    ({"learning_rate": math.nan}, "learning_rate")])
+def test_online_gd_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        online_gd_predictions(make_batch("semilinear", 2, 3, generator=gen(11)), **kwargs)
+
+
+# ----------------------------------------------------------------------------- constant, dispatch, errors
+def test_constant_predictor():
+    batch = make_batch("boolean14", 1000, 16, generator=gen(12))
+    predictions = constant_predictions(batch)
+    assert predictions.shape == batch.targets.shape and torch.all(predictions == 0.5)
+    assert squared_error(predictions, batch).mean().item() == pytest.approx(0.25)
+    continuous = make_batch("semilinear", 2000, 8, generator=gen(12))
+    assert continuous.targets.mean().item() == pytest.approx(constant_predictions(continuous).mean().item(), abs=0.01)
+
+
+def test_ideal_dispatches_boolean_to_bayes():
+    batch = make_batch("boolean14", 8, 10, generator=gen(13))
+    assert torch.equal(ideal_predictions(batch), bayes_boolean_predictions(batch))
+
+
+def test_bad_arguments_name_the_parameter():
+    batch = make_batch("boolean16", 2, 4, generator=gen(14))
+    with pytest.raises(ValueError, match=r"batch\.family.*boolean14"):
+        bayes_boolean_predictions(make_batch("quadratic", 2, 4, generator=gen(14)))
+    for functions in ([], [16], [3, 3], [-1]):
+        with pytest.raises(ValueError, match="functions"):
+            bayes_boolean_predictions(batch, functions=functions)
+    for k in (-1, 1.5, True, torch.tensor([0, -2]), torch.tensor([0.5])):
+        with pytest.raises(ValueError, match="k must"):
+            ideal_boolean16_mse(k)
+    for seq_len in (0, 2.0):
+        with pytest.raises(ValueError, match="seq_len"):
+            ideal_boolean16_sequence_mse(seq_len)

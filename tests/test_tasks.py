@@ -1,0 +1,161 @@
+"""Task families and streams (l2l_lib.tasks)."""
+
+import pytest
+import torch
+
+from l2l_lib import tasks
+from l2l_lib.tasks import make_batch, truth_table
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_truth_table_matches_definition_for_every_function():
+    for k in range(16):
+        table = truth_table(k)
+        for x1 in (0, 1):
+            for x2 in (0, 1):
+                assert table[2 * x1 + x2] == (k >> (2 * x1 + x2)) & 1
+
+
+def test_named_functions():
+    assert truth_table(tasks.XOR) == (0, 1, 1, 0)
+    assert truth_table(tasks.XNOR) == (1, 0, 0, 1)
+    assert truth_table(0) == (0, 0, 0, 0) and truth_table(15) == (1, 1, 1, 1)
+    assert truth_table(8) == (0, 0, 0, 1)  # AND
+
+
+@pytest.mark.parametrize("bad", [-1, 16, 2.0, True, "3"])
+def test_truth_table_rejects_bad_ids(bad):
+    with pytest.raises(ValueError, match="0..15"):
+        truth_table(bad)
+
+
+def test_family_functions():
+    assert tasks.family_functions("boolean16") == tuple(range(16))
+    b14 = tasks.family_functions("boolean14")
+    assert len(b14) == 14 and 6 not in b14 and 9 not in b14
+    with pytest.raises(ValueError, match="continuous"):
+        tasks.family_functions("semilinear")
+
+
+@pytest.mark.parametrize("family", tasks.FAMILIES)
+def test_batch_shapes_and_feedback_of_previous_target(family):
+    batch = make_batch(family, 5, 17, generator=gen())
+    assert batch.inputs.shape == (5, 17, 3) and batch.inputs.dtype == torch.float32
+    assert batch.targets.shape == (5, 17, 1) and batch.targets.dtype == torch.float32
+    assert torch.all(batch.inputs[:, 0, 2] == 0)
+    assert torch.equal(batch.inputs[:, 1:, 2], batch.targets[:, :-1, 0])
+    assert batch.segment_starts[:, 0].all() and not batch.segment_starts[:, 1:].any()
+
+
+@pytest.mark.parametrize("family", tasks.BOOLEAN_FAMILIES)
+def test_boolean_targets_follow_the_truth_table(family):
+    batch = make_batch(family, 64, 20, generator=gen(1))
+    assert set(batch.inputs[..., :2].unique().tolist()) == {0.0, 1.0}
+    for b in range(64):
+        for t in range(20):
+            k = int(batch.function_ids[b, t])
+            x1, x2 = int(batch.inputs[b, t, 0]), int(batch.inputs[b, t, 1])
+            assert batch.targets[b, t, 0] == truth_table(k)[2 * x1 + x2]
+    assert set(batch.function_ids.unique().tolist()) <= set(tasks.family_functions(family))
+    assert batch.coefficients is None
+
+
+def test_functions_restricts_the_draw():
+    batch = make_batch("boolean16", 200, 8, functions=[6, 9], generator=gen())
+    assert set(batch.function_ids.unique().tolist()) == {6, 9}
+
+
+def test_switches_bring_a_different_function_at_each_boundary():
+    batch = make_batch("boolean16", 50, 40, switch_every=8, generator=gen(2))
+    ids = batch.function_ids
+    for start in range(8, 40, 8):
+        assert torch.all(ids[:, start] != ids[:, start - 1])
+        assert torch.all(ids[:, start:start + 8] == ids[:, start:start + 1])
+    assert batch.segment_starts[0].nonzero().flatten().tolist() == [0, 8, 16, 24, 32]
+    assert batch.steps_since_switch()[0, :10].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 0, 1]
+    cont = make_batch("semilinear", 4, 30, switch_every=10, generator=gen())
+    assert torch.all(cont.coefficients[:, 10] != cont.coefficients[:, 9])
+    assert torch.equal(cont.coefficients[:, 10], cont.coefficients[:, 19])
+
+
+def test_continuous_inputs_coefficients_and_outputs_stay_in_range():
+    batch = make_batch("semilinear", 100, 50, generator=gen(), input_range=(-2.0, -1.0), coefficient_range=(0.0, 0.5))
+    x = batch.inputs[..., :2]
+    assert x.min() >= -2 and x.max() <= -1
+    assert batch.coefficients.min() >= 0 and batch.coefficients.max() <= 0.5
+    w = batch.coefficients
+    expected = 0.5 * (1 + torch.tanh(w[..., 0] * x[..., 0] + w[..., 1] * x[..., 1] + w[..., 2]))
+    torch.testing.assert_close(batch.targets[..., 0], expected)
+
+
+@pytest.mark.parametrize("quadratic_map", tasks.QUADRATIC_MAPS)
+def test_quadratic_outputs_lie_in_0_2_to_0_8(quadratic_map):
+    batch = make_batch("quadratic", 300, 100, generator=gen(), quadratic_map=quadratic_map)
+    assert batch.targets.min() >= 0.2 - 1e-6 and batch.targets.max() <= 0.8 + 1e-6
+    assert batch.coefficients.shape == (300, 100, 6)
+
+
+def test_fixed_quadratic_map_is_the_affine_map_of_minus_6_to_6():
+    c = torch.ones(1, 6)
+    one = torch.ones(1)
+    assert torch.allclose(tasks.quadratic_values(c, one, one, "fixed"), torch.tensor([0.8]))
+    assert torch.allclose(tasks.quadratic_values(-c, one, one, "fixed"), torch.tensor([0.2]))
+
+
+def test_quadratic_bounds_are_exact_against_a_fine_grid():
+    c = torch.rand(300, 6, generator=gen(3)) * 2 - 1
+    lo, hi = tasks.quadratic_bounds(c)
+    grid = torch.linspace(-1, 1, 161)
+    x1, x2 = torch.meshgrid(grid, grid, indexing="ij")
+    q = tasks.quadratic_raw(c[:, None, None, :].double(), x1.double(), x2.double())
+    # the grid can only miss an extreme, never exceed it, and misses it by little
+    assert torch.all(q.amin((1, 2)) >= lo.double() - 1e-5) and torch.all(q.amax((1, 2)) <= hi.double() + 1e-5)
+    assert (q.amin((1, 2)) - lo.double()).abs().max() < 1e-3
+    assert (q.amax((1, 2)) - hi.double()).abs().max() < 1e-3
+
+
+def test_per_function_map_spans_the_whole_output_range():
+    c = torch.rand(200, 6, generator=gen(4)) * 2 - 1
+    grid = torch.linspace(-1, 1, 201)
+    x1, x2 = torch.meshgrid(grid, grid, indexing="ij")
+    y = tasks.quadratic_values(c[:, None, None, :], x1, x2, "per_function")
+    assert torch.allclose(y.amin((1, 2)), torch.full((200,), 0.2), atol=2e-3)
+    assert torch.allclose(y.amax((1, 2)), torch.full((200,), 0.8), atol=2e-3)
+
+
+@pytest.mark.parametrize("family", tasks.FAMILIES)
+def test_family_mean_is_the_mean_target(family):
+    batch = make_batch(family, 4000, 16, generator=gen(5))
+    assert abs(float(batch.targets.mean()) - tasks.family_mean(family)) < 0.01
+
+
+def test_same_generator_seed_same_batch_and_different_seed_different_batch():
+    a = make_batch("quadratic", 3, 10, generator=gen(7), switch_every=4)
+    b = make_batch("quadratic", 3, 10, generator=gen(7), switch_every=4)
+    c = make_batch("quadratic", 3, 10, generator=gen(8), switch_every=4)
+    assert torch.equal(a.inputs, b.inputs) and torch.equal(a.coefficients, b.coefficients)
+    assert not torch.equal(a.inputs, c.inputs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(family="boolean15"), "family"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(seq_len=2.5), "seq_len"),
+    (dict(switch_every=0), "switch_every"),
+    (dict(switch_every=11), "switch_every"),
+    (dict(functions=[6, 16]), "functions"),
+    (dict(family="boolean14", functions=[6]), "functions"),
+    (dict(functions=[]), "functions"),
+    (dict(family="semilinear", functions=[1]), "functions"),
+    (dict(family="semilinear", input_range=(1.0, -1.0)), "input_range"),
+    (dict(family="quadratic", coefficient_range=(0.0, float("inf"))), "coefficient_range"),
+    (dict(family="quadratic", quadratic_map="log"), "quadratic_map"),
+])
+def test_bad_arguments_name_the_parameter(kwargs, match):
+    args = dict(family="boolean16", batch_size=2, seq_len=10)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        make_batch(args.pop("family"), args.pop("batch_size"), args.pop("seq_len"), **args)

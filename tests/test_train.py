@@ -1,0 +1,208 @@
+"""Meta-training (l2l_lib.train) and its files (l2l_lib.checkpoints)."""
+
+import dataclasses
+import importlib
+import math
+
+import pytest
+import torch
+
+from l2l_lib import checkpoints
+from l2l_lib.tasks import make_batch
+from l2l_lib.train import PRESETS, TrainConfig, load_or_train, train, train_seeds
+
+train_module = importlib.import_module("l2l_lib.train")  # the package exports train(), the function
+
+TINY = TrainConfig(family="boolean16", held_out=(6, 9), seq_len=24, batch_size=8, n_epochs=60, eval_every=20,
+                   eval_sequences=32)
+
+
+def same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def curves(history):
+    return history.epochs, history.train_mse, history.val_mse, history.held_out_mse
+
+
+def test_same_seed_same_run_and_other_seed_other_run():
+    a, b = train(TINY, progress=False), train(TINY, progress=False)
+    assert same_weights(a.model, b.model) and curves(a.history) == curves(b.history)
+    c = train(dataclasses.replace(TINY, seed=1), progress=False)
+    assert not same_weights(a.model, c.model)
+
+
+def test_training_does_not_touch_the_global_rng():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train(TINY, progress=False)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_history_has_an_entry_per_evaluation_and_one_at_the_end():
+    result = train(dataclasses.replace(TINY, n_epochs=50), progress=False)
+    assert result.history.epochs == [20, 40, 50]
+    assert all(math.isfinite(v) for v in result.history.held_out_mse)
+    assert result.wall_time > 0 and result.history.seconds == sorted(result.history.seconds)
+    continuous = train(TrainConfig(family="semilinear", seq_len=10, batch_size=4, n_epochs=20, eval_every=10,
+                                   eval_sequences=8), progress=False)
+    assert all(math.isnan(v) for v in continuous.history.held_out_mse)
+
+
+def test_meta_training_lowers_the_error_below_the_constant_predictor():
+    config = TrainConfig(family="semilinear", seq_len=50, n_epochs=400, eval_every=100, eval_sequences=64)
+    result = train(config, progress=False)
+    batch = make_batch("semilinear", 2000, 50, generator=torch.Generator().manual_seed(0))
+    constant_mse = float(((batch.targets - 0.5) ** 2).mean())
+    assert result.history.val_mse[-1] < 0.85 * constant_mse
+    assert result.history.val_mse[-1] < result.history.val_mse[0]
+
+
+def test_held_out_functions_are_never_trained_on(monkeypatch):
+    seen = []
+    real = train_module.make_batch
+
+    def spy(family, batch_size, seq_len, **kwargs):
+        batch = real(family, batch_size, seq_len, **kwargs)
+        if batch_size == TINY.batch_size:
+            seen.append(batch.function_ids)
+        return batch
+
+    monkeypatch.setattr(train_module, "make_batch", spy)
+    train(TINY, progress=False)
+    ids = set(torch.cat(seen).unique().tolist())
+    assert len(seen) == TINY.n_epochs and ids.isdisjoint({6, 9}) and len(ids) == 14
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path):
+    uninterrupted = train(TINY, progress=False)
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_40(epoch, history):
+        if epoch == 40:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(TINY, checkpoint_dir=tmp_path, progress=False, callback=stop_at_40)
+    state = checkpoints.safe_load(tmp_path / train_module.CHECKPOINT_FILE)
+    assert state["epoch"] == 40
+    resumed = train(TINY, checkpoint_dir=tmp_path, progress=False)
+    assert same_weights(resumed.model, uninterrupted.model)
+    assert curves(resumed.history) == curves(uninterrupted.history)
+    # finished: the checkpoint is gone, the result stays, no temporary files are left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == [train_module.RESULT_FILE]
+
+
+def test_checkpoint_folder_belongs_to_one_config(tmp_path):
+    train(TINY, checkpoint_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="different TrainConfig"):
+        train(dataclasses.replace(TINY, seed=5), checkpoint_dir=tmp_path, progress=False)
+
+
+def test_files_load_with_weights_only(tmp_path):
+    train(TINY, checkpoint_dir=tmp_path, progress=False)
+    state = torch.load(tmp_path / train_module.RESULT_FILE, weights_only=True)
+    assert TrainConfig.from_dict(state["config"]) == TINY
+
+
+def test_atomic_save_leaves_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "x.pt"
+    checkpoints.atomic_save({"a": torch.ones(2)}, path)
+
+    class Unsaveable:
+        def __reduce__(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        checkpoints.atomic_save({"a": Unsaveable()}, path)
+    assert torch.equal(checkpoints.safe_load(path)["a"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["x.pt"]
+
+
+def test_cache_trains_once_then_loads(tmp_path):
+    first = load_or_train(TINY, cache_dir=tmp_path, progress=False)
+    second = load_or_train(TINY, cache_dir=tmp_path, progress=False)
+    assert not first.from_cache and second.from_cache
+    assert same_weights(first.model, second.model) and second.wall_time == first.wall_time
+    assert curves(first.history) == curves(second.history)
+    seeds = train_seeds(TINY, 2, cache_dir=tmp_path, progress=False)
+    assert seeds[0].from_cache and not seeds[1].from_cache and seeds[1].config.seed == 1
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_cache_key_depends_on_config_and_code(monkeypatch):
+    key = checkpoints.config_key(TINY.to_dict())
+    assert key == checkpoints.config_key(TINY.to_dict())
+    assert key != checkpoints.config_key(dataclasses.replace(TINY, learning_rate=0.02).to_dict())
+    monkeypatch.setattr(checkpoints, "code_fingerprint", lambda: "edited-code")
+    assert key != checkpoints.config_key(TINY.to_dict())
+
+
+def test_code_fingerprint_ignores_docstrings_but_not_code():
+    import ast
+    plain = ast.dump(checkpoints._strip_docstrings(ast.parse('def f():\n    "doc"\n    return 1\n')))
+    other_doc = ast.dump(checkpoints._strip_docstrings(ast.parse('def f():\n    """other"""\n    return 1\n')))
+    other_code = ast.dump(checkpoints._strip_docstrings(ast.parse('def f():\n    "doc"\n    return 2\n')))
+    assert plain == other_doc != other_code
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(checkpoints.CACHE_ENV, str(tmp_path))
+    assert train_module.cache_path(TINY).parent == tmp_path
+
+
+def test_original_lstm_trains_with_its_forget_gate_pinned():
+    result = train(dataclasses.replace(TINY, forget_gate=False), progress=False)
+    lstm = result.model.layers[0]
+    assert torch.all(lstm.weight_ih_l0[6:12] == 0) and torch.all(lstm.bias_ih_l0[6:12] == 30.0)
+
+
+def test_presets():
+    assert set(PRESETS) == {"boolean16", "boolean14", "semilinear", "quadratic"}
+    b16 = TrainConfig.preset("boolean16")
+    assert b16.hidden_sizes == (6,) and b16.seq_len == 256 and {6, 9} <= set(b16.held_out)
+    assert len(b16.train_functions) == 13
+    assert TrainConfig.preset("boolean14").seq_len == 64 and len(TrainConfig.preset("boolean14").train_functions) == 11
+    assert TrainConfig.preset("quadratic").hidden_sizes == (6, 40)
+    assert TrainConfig.preset("semilinear", seed=4).seed == 4
+    with pytest.raises(ValueError, match="preset name"):
+        TrainConfig.preset("xor")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("family", "boolean8"),
+    ("held_out", (6, 99)),
+    ("held_out", (6, 6)),
+    ("held_out", tuple(range(16))),
+    ("hidden_sizes", ()),
+    ("hidden_sizes", (6, -1)),
+    ("forget_gate", "yes"),
+    ("output", "softmax"),
+    ("batch_size", 0),
+    ("seq_len", 1.5),
+    ("switch_every", 0),
+    ("switch_every", 10_000),
+    ("n_epochs", -1),
+    ("learning_rate", 0.0),
+    ("learning_rate", float("nan")),
+    ("seed", -3),
+    ("grad_clip", 0),
+    ("quadratic_map", "cubic"),
+    ("eval_every", 0),
+])
+def test_bad_config_names_the_field_and_the_allowed_values(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field} must be"):
+        dataclasses.replace(TrainConfig(), **{field: value})
+
+
+def test_continuous_family_rejects_held_out_and_lists_become_tuples():
+    with pytest.raises(ValueError, match="held_out"):
+        TrainConfig(family="semilinear", held_out=(1,))
+    config = TrainConfig(held_out=[0, 6], hidden_sizes=[6])
+    assert config.held_out == (0, 6) and config.hidden_sizes == (6,)
+    with pytest.raises(ValueError, match="unknown TrainConfig fields"):
+        TrainConfig.from_dict({"family": "boolean16", "epochs": 3})
