@@ -24,7 +24,7 @@ import torch
 CACHE_ENV = "L2L_CACHE_DIR"
 FORMAT_VERSION = 1
 # The modules whose behaviour decides what a trained model is.
-_TRAINING_MODULES = ("tasks.py", "model.py", "train.py", "checkpoints.py")
+_TRAINING_MODULES = ("tasks.py", "model.py", "train.py", "packed.py", "checkpoints.py")
 
 
 def default_cache_dir() -> Path:

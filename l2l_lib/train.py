@@ -349,12 +349,3 @@ def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, p
     so chapters share trained networks and never reuse one trained by different code.
     """
     return train(config, checkpoint_dir=cache_path(config, cache_dir), progress=progress, device=device)
-
-
-def train_seeds(config: TrainConfig, n_seeds: int, *, cache_dir: str | Path | None = None, progress: bool = True,
-                device: str = "cpu") -> list[TrainResult]:
-    """:func:`load_or_train` for seeds ``config.seed, config.seed + 1, ...`` (``n_seeds`` of them)."""
-    if not _is_int(n_seeds) or n_seeds < 1:
-        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
-    return [load_or_train(replace(config, seed=config.seed + s), cache_dir=cache_dir, progress=progress,
-                          device=device) for s in range(n_seeds)]

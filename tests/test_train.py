@@ -9,7 +9,7 @@ import torch
 
 from l2l_lib import checkpoints
 from l2l_lib.tasks import make_batch
-from l2l_lib.train import PRESETS, TrainConfig, load_or_train, train, train_seeds
+from l2l_lib.train import PRESETS, TrainConfig, load_or_train, train
 
 train_module = importlib.import_module("l2l_lib.train")  # the package exports train(), the function
 
@@ -129,8 +129,7 @@ def test_cache_trains_once_then_loads(tmp_path):
     assert not first.from_cache and second.from_cache
     assert same_weights(first.model, second.model) and second.wall_time == first.wall_time
     assert curves(first.history) == curves(second.history)
-    seeds = train_seeds(TINY, 2, cache_dir=tmp_path, progress=False)
-    assert seeds[0].from_cache and not seeds[1].from_cache and seeds[1].config.seed == 1
+    load_or_train(dataclasses.replace(TINY, seed=1), cache_dir=tmp_path, progress=False)
     assert len(list(tmp_path.iterdir())) == 2
 
 
