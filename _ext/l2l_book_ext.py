@@ -12,9 +12,17 @@
    there.  With ``execute_notebooks: cache`` the complete executed notebook is
    in jupyter-cache; it is taken from there, and each glued output is made
    visible in Jupyter (its ``application/papermill.record/`` mime prefix is
-   removed).  Without a cache hit the jupyter_execute copy is offered.
+   removed).  Without a cache hit (a page with ``execution_mode: force``, say)
+   the jupyter_execute copy is offered, with the glued outputs put back from
+   myst-nb's ``<page>.glue.json`` (each into the cell whose source glues its
+   key, else into the last cell that calls ``glue``).
 
-2. Drop what ``sphinx_thebe`` (which Jupyter Book always loads) puts on every
+2. Tell, on each chapter page that has a ``parameters`` cell, how to rerun
+   that chapter with other values (the ``python -m l2l_lib run NAME`` line and
+   the names of its parameters, from :func:`l2l_lib.cli.chapter_parameters`),
+   in a "Rerun this chapter" box under the page title.
+
+3. Drop what ``sphinx_thebe`` (which Jupyter Book always loads) puts on every
    page: with launch buttons off none of it is used, its inline script names
    a CDN address (unpkg.com) from which it would load Thebe, and its per-page
    config block names a Binder repository.
@@ -22,7 +30,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -64,6 +74,23 @@ def _unhide_glued_outputs(nb: nbformat.NotebookNode) -> None:
                 }
 
 
+def _restore_glued_outputs(nb: nbformat.NotebookNode, glue_file: Path) -> None:
+    """Put back the outputs of ``glue(..., display=False)`` that myst-nb took out of ``nb``."""
+    if not glue_file.is_file():
+        return
+    glued = json.loads(glue_file.read_text(encoding="utf-8"))
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    if not code:
+        return
+    fallback = ([cell for cell in code if "glue(" in cell.source] or code)[-1]
+    for key, output in glued.items():
+        if not output.get("metadata", {}).get("scrapbook", {}).get("mime_prefix"):
+            continue  # glue(..., display=True): myst-nb left the output in its cell
+        call = re.compile(r"glue\(\s*(['\"])" + re.escape(key) + r"\1")
+        cell = next((c for c in code if call.search(c.source)), fallback)
+        cell.setdefault("outputs", []).append(nbformat.from_dict(output))
+
+
 def _offer_executed_notebook(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
@@ -82,15 +109,75 @@ def _offer_executed_notebook(
         )
         return
     nb = nbformat.read(executed, as_version=4)
-    nb = _from_cache(app, nb) or nb
+    cached = _from_cache(app, nb)
+    if cached is not None:
+        nb = cached
+    else:
+        _restore_glued_outputs(nb, executed.with_suffix(".glue.json"))
     _unhide_glued_outputs(nb)
     target = Path(app.outdir, "_sources", *pagename.split("/")).with_suffix(".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".ipynb.tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         nbformat.write(nb, handle)
+    # mkstemp makes the file private (0600): give it the usual mode, so that a
+    # web server running as another user can serve it.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, target)
     context["ipynb_source"] = pagename + ".ipynb"
+
+
+def _chapter_parameters(app: Sphinx, docname: str) -> list[str] | None:
+    """The parameter names of the chapter ``docname``, or None if it has no parameters cell."""
+    if not docname.startswith("book/"):
+        return None
+    from l2l_lib import cli
+
+    root = Path(app.srcdir)
+    name = docname[len("book/"):]
+    try:
+        if name not in cli.chapters(root):
+            return None
+        return list(cli.chapter_parameters(name, root))
+    except ValueError as exc:  # UsageError, or a parameters cell that is not `name = literal`
+        LOGGER.warning("%s: %s", docname, exc, type="l2l", subtype="rerun", location=docname)
+        return None
+
+
+def _add_rerun_note(app: Sphinx, doctree: nodes.document) -> None:
+    docname = app.env.docname
+    names = _chapter_parameters(app, docname)
+    if names is None:
+        return
+    chapter = docname[len("book/"):]
+    command = f"python -m l2l_lib run {chapter} -p NAME VALUE"
+    listing: list[nodes.Node] = [nodes.Text("NAME is one of ")]
+    for i, parameter in enumerate(names):
+        if i:
+            listing.append(nodes.Text(", "))
+        listing.append(nodes.literal(parameter, parameter))
+    listing += [
+        nodes.Text("; their defaults are in the code cell tagged "),
+        nodes.literal("parameters", "parameters"),
+        nodes.Text(". The executed notebook goes to "),
+        nodes.literal(f"runs/{chapter}.ipynb", f"runs/{chapter}.ipynb"),
+        nodes.Text(". The notebook this page shows, executed, is in the download menu (.ipynb)."),
+    ]
+    note = nodes.admonition(
+        "", nodes.title("Rerun this chapter", "Rerun this chapter"),
+        nodes.paragraph("", "With other parameter values (one -p NAME VALUE for each value to change):"),
+        nodes.literal_block(command, command, language="bash"),
+        nodes.paragraph("", "", *listing),
+        classes=["tip", "l2l-rerun"],
+    )
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None:
+        doctree.append(note)
+        return
+    title = next((i for i, child in enumerate(section.children) if isinstance(child, nodes.title)), -1)
+    section.insert(title + 1, note)
 
 
 def _is_thebe_asset(asset: Any) -> bool:
@@ -118,6 +205,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # The theme's add_header_buttons runs at priority 501: run before it.
     app.connect("html-page-context", _offer_executed_notebook, priority=450)
     app.connect("html-page-context", _drop_thebe_assets, priority=900)
+    app.connect("doctree-read", _add_rerun_note)
     # sphinx_thebe appends its page config at doctree-resolved, priority 500.
     app.connect("doctree-resolved", _drop_thebe_page_config, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

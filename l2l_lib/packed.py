@@ -37,7 +37,7 @@ from .checkpoints import atomic_save, code_fingerprint, default_cache_dir, safe_
 from .model import MetaLSTM, _gate_slice
 from .tasks import make_batch
 from .train import (CHECKPOINT_FILE, RESULT_FILE, History, TrainConfig, TrainResult, _evaluation_batches,
-                    _generator, _is_int, build_model, resolve_device)
+                    _generator, _is_int, build_model, one_thread, resolve_device)
 
 DEFAULT_PACK_SIZE = 8  # measured sweet spot on one CPU core (see benchmarks/)
 
@@ -209,11 +209,16 @@ def train_packed(configs: list[TrainConfig], *, checkpoint_dir: str | Path | Non
         ``wall_time`` is the packed run's time divided by the number of seeds (time per seed).
     """
     _check_same_recipe(configs)
-    recipe, n_seeds = configs[0], len(configs)
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if directory is not None and (directory / RESULT_FILE).exists():
         return _load_packed(directory, configs)
-    dev = resolve_device(device)
+    with one_thread():
+        return _train_packed(configs, directory, progress, resolve_device(device), callback)
+
+
+def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: bool, dev: torch.device,
+                  callback: Callable[[int, list[History]], None] | None) -> list[TrainResult]:
+    recipe, n_seeds = configs[0], len(configs)
     model = PackedMetaLSTM([build_model(c) for c in configs]).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.learning_rate)
     generators = [_generator(c.seed, 1) for c in configs]

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from tqdm import tqdm
@@ -236,6 +237,22 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the enclosed training on one CPU thread, then restore the thread count.
+
+    The networks are tiny: a second thread rarely speeds a step up, and when the other core is busy
+    (two builds, a test run beside a build) two threads made steps 3x slower on average with stalls of
+    over a second (benchmarks/). One thread per process, one process per core.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train(config: TrainConfig, *, checkpoint_dir: str | Path | None = None, progress: bool = True,
           device: str = "cpu", callback: Callable[[int, History], None] | None = None) -> TrainResult:
     """Meta-train a :class:`MetaLSTM` as ``config`` says.
@@ -257,8 +274,12 @@ def train(config: TrainConfig, *, checkpoint_dir: str | Path | None = None, prog
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if directory is not None and (directory / RESULT_FILE).exists():
         return load_result(directory, expected=config)
+    with one_thread():
+        return _train(config, directory, progress, resolve_device(device), callback)
 
-    dev = resolve_device(device)
+
+def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: torch.device,
+           callback: Callable[[int, History], None] | None) -> TrainResult:
     model = build_model(config).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     data_generator = _generator(config.seed, 1)

@@ -2,7 +2,8 @@
 
 ``build_book(smoke_parameters=SMOKE_PARAMETERS)`` copies the book to a
 temporary folder, rewrites each chapter's parameters cell with its smoke
-values and runs ``jupyter-book build -W -n --keep-going`` on the copy.
+values and runs ``jupyter-book build -W -n --keep-going`` on the copy (the
+session fixture ``html`` of tests/conftest.py, shared with tests/test_browser.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pytest
 
 from book_checks import CHAPTERS, ROOT, glue_references
 from l2l_lib import cli
-from smoke_parameters import SMOKE_PARAMETERS
 
 pytestmark = pytest.mark.notebook
 
@@ -64,14 +64,6 @@ def _is_remote(url: str) -> bool:
 
 def _local_file(page: Path, url: str) -> Path:
     return (page.parent / unquote(urlsplit(url).path)).resolve()
-
-
-@pytest.fixture(scope="module")
-def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    rc = cli.build_book(ROOT, smoke_parameters=SMOKE_PARAMETERS, output_dir=out)
-    assert rc == 0, "jupyter-book build -W failed (see the captured output)"
-    return out / "_build" / "html"
 
 
 def _pages(html: Path) -> dict[str, Path]:

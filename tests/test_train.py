@@ -205,3 +205,22 @@ def test_continuous_family_rejects_held_out_and_lists_become_tuples():
     assert config.held_out == (0, 6) and config.hidden_sizes == (6,)
     with pytest.raises(ValueError, match="unknown TrainConfig fields"):
         TrainConfig.from_dict({"family": "boolean16", "epochs": 3})
+
+
+def test_training_runs_on_one_thread_and_restores_the_thread_count(monkeypatch):
+    seen = []
+    real = train_module.make_batch
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(train_module, "make_batch", spy)
+        train(dataclasses.replace(TINY, n_epochs=3), progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
+    assert set(seen) == {1}
