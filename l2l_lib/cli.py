@@ -8,9 +8,9 @@
   working directory in ``book/``, as in the book build) and write the executed
   notebook to ``runs/CHAPTER.ipynb``.
 * ``build [--force] [--smoke]``: build the book with
-  ``jupyter-book build . -W -n --keep-going``; the notebook cache is emptied
-  first whenever the source of l2l_lib (or requirements.txt) changed since it
-  was filled, because jupyter-cache only looks at the chapters' own code cells.
+  ``jupyter-book build . -W -n --keep-going``; a chapter whose l2l_lib
+  dependencies (or requirements.txt) changed since it was executed is executed
+  again, because jupyter-cache only looks at the chapters' own code cells.
 
 The same is available from Python: :func:`chapters`,
 :func:`chapter_parameters`, :func:`run_chapter`, :func:`build_book`.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -42,14 +43,16 @@ __all__ = [
     "parse_value",
     "resolve_parameters",
     "run_chapter",
-    "source_hash",
+    "chapter_dependencies",
+    "chapter_digest",
+    "forget_executions",
 ]
 
 #: The repository root: the folder holding _config.yml, _toc.yml and book/.
 ROOT: Path = Path(__file__).resolve().parent.parent
 
-#: Where the hash of the library source is stamped, inside the build folder.
-HASH_STAMP = ".l2l_lib_source_hash"
+#: Where each executed chapter's dependency hash (:func:`chapter_digest`) is stamped, in the build folder.
+HASH_STAMP = ".l2l_chapter_dependencies.json"
 
 #: Written in the build folder after a build without warnings.
 OK_MARKER = ".l2l_last_build_ok"
@@ -434,25 +437,106 @@ def run_chapter(
 # ----------------------------------------------------------------------------- build
 
 
-def source_hash(root: str | os.PathLike[str] | None = None) -> str:
-    """SHA-256 over the source of l2l_lib (every ``*.py``) and requirements.txt.
-
-    This is what the executed chapters depend on besides their own cells.
-    """
-    root = book_root(root)
+def _library_dir(root: Path) -> Path:
     package = root / "l2l_lib"
-    if not package.is_dir():
-        package = Path(__file__).resolve().parent
+    return package if package.is_dir() else Path(__file__).resolve().parent
+
+
+def _l2l_imports(source: str, package: str = "l2l_lib", current: str | None = None) -> set[str]:
+    """Modules of l2l_lib that ``source`` imports (``"__init__"`` for the package itself).
+
+    ``current``: the module the source belongs to, for relative imports inside l2l_lib.
+    """
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return {"*"}  # unparsable: depend on everything, never on nothing
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == package:
+                    found.add("__init__")
+                    if len(parts) > 1:
+                        found.add(parts[1])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and current is not None:
+                module = node.module.split(".")[0] if node.module else None
+            elif node.module and node.module.split(".")[0] == package:
+                found.add("__init__")
+                parts = node.module.split(".")
+                module = parts[1] if len(parts) > 1 else None
+            else:
+                continue
+            if module:
+                found.add(module)
+            else:  # from l2l_lib import name / from . import name: the name may be a submodule
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def chapter_dependencies(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The l2l_lib source files a chapter's code depends on, directly or through other modules.
+
+    Importing any part of l2l_lib runs ``l2l_lib/__init__.py``, so its imports always count.
+    """
+    package = _library_dir(book_root(root))
+    modules = {p.stem: p for p in package.glob("*.py")}
+    cells = [c.source for c in _read_chapter(Path(path)).cells if c.cell_type == "code"]
+    todo = {m for m in _l2l_imports("\n".join(cells))}
+    if "*" in todo:
+        return sorted(modules.values())
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in modules:
+            continue
+        seen.add(name)
+        todo |= _l2l_imports(modules[name].read_text(encoding="utf-8"), current=name)
+        if name != "__init__":
+            todo.add("__init__")
+    return sorted(modules[m] for m in seen)
+
+
+def chapter_digest(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
+    """SHA-256 over what an executed chapter depends on besides its own cells (which jupyter-cache
+    already keys on): the l2l_lib files it imports (:func:`chapter_dependencies`) and requirements.txt."""
+    root = book_root(root)
     digest = hashlib.sha256()
-    files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
-    for path in files:
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for dep in chapter_dependencies(path, root):
+        digest.update(dep.name.encode() + b"\0" + dep.read_bytes() + b"\0")
     requirements = root / "requirements.txt"
-    digest.update(b"requirements.txt\0")
-    if requirements.is_file():
-        digest.update(requirements.read_bytes())
+    digest.update(b"requirements.txt\0" + (requirements.read_bytes() if requirements.is_file() else b""))
     return digest.hexdigest()
+
+
+def _notebook_pages(source: Path) -> list[Path]:
+    """The pages of the book that are notebooks (jupytext front matter), in _toc.yml order."""
+    pages = []
+    for entry in _toc_files(source):
+        path = source / (entry if entry.endswith(".md") else f"{entry}.md")
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if text.startswith("---") and "jupytext" in text.split("---", 2)[1]:
+            pages.append(path)
+    return pages
+
+
+def forget_executions(cache_path: str | os.PathLike[str], pages: Sequence[Path]) -> int:
+    """Remove the cached executions of ``pages`` from a jupyter-cache folder; returns how many."""
+    if not Path(cache_path).is_dir() or not pages:
+        return 0
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(cache_path))
+    wanted = {str(Path(p).resolve()) for p in pages}
+    removed = 0
+    for record in cache.list_cache_records():
+        if record.uri and str(Path(record.uri).resolve()) in wanted:
+            cache.remove_cache(record.pk)
+            removed += 1
+    return removed
 
 
 def _rewrite_parameters_source(source: str, values: Mapping[str, object]) -> str:
@@ -538,16 +622,18 @@ def build_book(
     """Build the book: ``jupyter-book build <root> -W -n --keep-going``.
 
     jupyter-cache keys each chapter on its code cells only, so a change in
-    l2l_lib would leave stale outputs in the book.  The build therefore hashes
-    the source of l2l_lib and requirements.txt (:func:`source_hash`) and, when
-    the hash differs from the one stamped in ``_build/.l2l_lib_source_hash``
-    (or ``force`` is set), deletes ``_build/.jupyter_cache`` first and
-    rebuilds every page (``--all``), so that every chapter runs again.  The
-    stamp records the source the cache was started with (written when the
-    cache is emptied, so a failed build does not empty it again).  After a
-    failed build (no ``_build/.l2l_last_build_ok``) every page is re-read too
-    (``--all``; cached chapters are not re-executed): Sphinx reports a warning
-    only when it reads the page, so an incremental -W build would pass.
+    l2l_lib would leave stale outputs in the book.  The build therefore hashes,
+    for each chapter, the l2l_lib files its code imports (directly or through
+    other l2l_lib modules) and requirements.txt (:func:`chapter_digest`); a
+    chapter whose hash differs from the one stamped in the build folder
+    (``_build/.l2l_chapter_dependencies.json``) loses its cached execution
+    (:func:`forget_executions`) and runs again, the others are taken from the
+    cache.  ``force`` empties the whole cache.  The stamp is written before
+    the build (so a failed build does not re-execute everything again); after
+    forgetting executions, and after a failed build (no
+    ``_build/.l2l_last_build_ok``), every page is re-read (``--all``): Sphinx
+    reports a warning only when it reads the page, so an incremental -W build
+    would pass.
 
     Args:
         root: the book root (default :func:`book_root`).
@@ -565,7 +651,6 @@ def build_book(
         jupyter-book's exit code (0: built without a warning).
     """
     root = book_root(root)
-    digest = source_hash(root)
     if smoke_parameters is not None:
         typed = {name: resolve_parameters(name, values, root) for name, values in smoke_parameters.items()}
         out = Path(output_dir).resolve() if output_dir is not None else root / "_build" / "smoke"
@@ -575,45 +660,56 @@ def build_book(
             _copy_book(root, copy)
             for name, values in typed.items():
                 _write_smoke_chapter(copy / chapters(root)[name].relative_to(root), values)
-            return _build(root, copy, out, digest, force)
+            return _build(root, copy, out, force)
     out = Path(output_dir).resolve() if output_dir is not None else None
-    return _build(root, root, out, digest, force)
+    return _build(root, root, out, force)
 
 
-def _build(root: Path, source: Path, output_dir: Path | None, digest: str, force: bool) -> int:
+def _chapter_digests(root: Path, source: Path) -> dict[str, str]:
+    return {str(page.relative_to(source)): chapter_digest(page, root) for page in _notebook_pages(source)}
+
+
+def _build(root: Path, source: Path, output_dir: Path | None, force: bool) -> int:
     build = (output_dir if output_dir is not None else source) / "_build"
     cache = build / ".jupyter_cache"
     stamp = build / HASH_STAMP
     ok_marker = build / OK_MARKER
-    previous = stamp.read_text().strip() if stamp.is_file() else None
-    fresh = force or previous != digest or not ok_marker.is_file()
-    if force or previous != digest:
-        if cache.exists():
-            why = "--force" if force else "the source of l2l_lib or requirements.txt changed"
-            print(f"[l2l_lib] {why}: emptying the notebook cache {cache}", flush=True)
-            shutil.rmtree(cache)
+    digests = _chapter_digests(root, source)
+    try:
+        previous = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    except ValueError:
+        previous = {}
+    if force and cache.exists():
+        print(f"[l2l_lib] --force: emptying the notebook cache {cache}", flush=True)
+        shutil.rmtree(cache)
+    stale = [source / page for page, digest in digests.items() if previous.get(page) != digest]
+    removed = forget_executions(cache, stale)
+    if removed:
+        names = ", ".join(p.stem for p in stale)
+        print(f"[l2l_lib] l2l_lib or requirements.txt changed under {names}: re-executing "
+              f"{removed} cached chapter(s)", flush=True)
     build.mkdir(parents=True, exist_ok=True)
-    # The cache is now empty or holds only outputs of this very source: stamp it.
-    # (Stamping only after a successful build would empty the cache again after
-    # every failed build, and rerun every chapter.)
-    stamp.write_text(digest + "\n")
+    # The cache now holds only outputs of the current library, for every chapter: stamp it.
+    # (Stamping only after a successful build would re-execute again after every failed build.)
+    stamp.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+    fresh = force or bool(removed) or not ok_marker.is_file()
     if ok_marker.exists():
         ok_marker.unlink()
-    # --all (a fresh Sphinx environment) after an emptied cache, since Sphinx
-    # would not re-read unchanged chapters and keep their old outputs, and after
-    # a failed build, since Sphinx reports a warning only when it re-reads the
-    # page: an unchanged page with a warning would pass the next -W build.
+    # --all (a fresh Sphinx environment) after forgetting executions, since Sphinx would not re-read
+    # an unchanged chapter and would keep its old outputs, and after a failed build, since Sphinx
+    # reports a warning only when it re-reads the page: an unchanged page with a warning would pass
+    # the next -W build. Chapters still in the cache are not re-executed.
     # The kernels: this environment's python3 kernelspec, even if there is a
     # user-level one that points at another interpreter.
     env = {**os.environ, "JUPYTER_PREFER_ENV_PATH": os.environ.get("JUPYTER_PREFER_ENV_PATH", "1")}
     rc = subprocess.call(_jupyter_book_command(source, output_dir, fresh=fresh), env=env)
     # If the library changed while the book was building, the cache may mix
-    # both versions: make the next build start afresh.
-    if source_hash(root) != digest and stamp.is_file():
+    # both versions: make the next build check every chapter afresh.
+    if _chapter_digests(root, source) != digests and stamp.is_file():
         stamp.unlink()
     html = build / "html" / "index.html"
     if rc == 0:
-        ok_marker.write_text(digest + "\n")
+        ok_marker.write_text("ok\n")
         print(f"[l2l_lib] the book is at {html}", flush=True)
     else:
         print(f"[l2l_lib] jupyter-book build failed (exit code {rc})", file=sys.stderr, flush=True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,20 +131,27 @@ def _load(site: tuple[StaticServer, Chromium], path: str, script: str) -> PageLo
     server, browser = site
     first = len(server.requests)
     page = browser.load(f"{server.origin}/{path}", script)
-    served = server.requests[first:]
     elsewhere = [url for url in page.requests
                  if not url.startswith(server.origin + "/") and urlsplit(url).scheme not in ("data", "blob")]
     assert not elsewhere, f"{path}: requests that leave 127.0.0.1:{server.port}:\n" + "\n".join(elsewhere)
     assert not page.failed, f"{path}: failed requests:\n" + "\n".join(page.failed)
-    # The server's own log: every request came from 127.0.0.1 and was answered without an error,
-    # and (the HTTP cache is off) every request the browser reports reached it.
+    # The server's own log: (the HTTP cache is off) every request the browser reports reached it,
+    # from 127.0.0.1, and was answered without an error.
+    # A request the browser reports may still be on its way to the server's log (the favicon is
+    # fetched last, at low priority): give the log a few seconds to catch up before judging.
+    deadline = time.monotonic() + 5.0
+    while True:
+        served = server.requests[first:]
+        reached = {r.path for r in served}
+        unseen = [url for url in page.requests if url.startswith(server.origin + "/")
+                  and url[len(server.origin):].split("#")[0] not in reached]
+        if not unseen or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not unseen, f"{path}: requests the server never saw:\n" + "\n".join(unseen)
     assert all(r.client == "127.0.0.1" for r in served)
     bad = [f"{r.method} {r.path}: {r.status}" for r in served if r.status >= 400]
     assert not bad, f"{path}: the server answered with errors:\n" + "\n".join(bad)
-    reached = {r.path for r in served}
-    unseen = [url for url in page.requests if url.startswith(server.origin + "/")
-              and url[len(server.origin):].split("#")[0] not in reached]
-    assert not unseen, f"{path}: requests the server never saw:\n" + "\n".join(unseen)
     assert not page.errors, f"{path}: console errors:\n" + "\n".join(page.errors)
     return page
 
