@@ -23,25 +23,38 @@ from l2l_lib.packed import PackedMetaLSTM
 
 HELD_OUT = (0, 6, 9)
 TRAIN = tuple(k for k in range(16) if k not in HELD_OUT)
-RECIPES = {  # name: (learning rate, grad clip per seed or None, switch_every or None)
-    "lr1e-2": (1e-2, None, None),
-    "lr1e-2_clip1": (1e-2, 1.0, None),
-    "lr2e-2_clip1": (2e-2, 1.0, None),
-    "lr5e-3_clip1": (5e-3, 1.0, None),
-    "lr1e-2_switch64": (1e-2, None, 64),
-    "lr1e-2_clip1_switch128": (1e-2, 1.0, 128),
+ALL_RECIPES = {  # name: (learning rate, grad clip per seed or None, switch_every or None, table fraction)
+    "lr1e-2": (1e-2, None, None, 0.0),
+    "lr1e-2_clip1": (1e-2, 1.0, None, 0.0),
+    "lr2e-2_clip1": (2e-2, 1.0, None, 0.0),
+    "lr5e-3_clip1": (5e-3, 1.0, None, 0.0),
+    "lr1e-2_switch64": (1e-2, None, 64, 0.0),
+    "lr1e-2_clip1_switch128": (1e-2, 1.0, 128, 0.0),
+    # Half the training streams are random *real-valued* lookup tables (an output ~ U[0, 1] per input
+    # pattern, drawn per stream): no Boolean function, so no held-out one, but a stream that can only
+    # be predicted by storing each pattern's answer, never by recognising one of 13 known functions.
+    "lr1e-2_tables50": (1e-2, None, None, 0.5),
+    "lr1e-2_clip1_tables50": (1e-2, 1.0, None, 0.5),
 }
+RECIPES = dict(list(ALL_RECIPES.items())[:6])  # the set the first H100 search ran
 
 
 def boolean_batch(functions: torch.Tensor, n: int, seq_len: int, switch_every: int | None,
-                  generator: torch.Generator, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """inputs [n, T, 3], targets [n, T, 1] of Boolean streams, drawn on ``device``."""
+                  generator: torch.Generator, device: torch.device, table_fraction: float = 0.0
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """inputs [n, T, 3], targets [n, T, 1] of Boolean streams (a ``table_fraction`` of them random
+    real-valued tables), drawn on ``device``."""
     seg = switch_every or seq_len
     n_seg = -(-seq_len // seg)
     choice = torch.randint(len(functions), (n, n_seg), generator=generator, device=device)
     ids = functions[choice].repeat_interleave(seg, dim=1)[:, :seq_len]
     x = torch.randint(0, 2, (n, seq_len, 2), generator=generator, device=device)
     y = ((ids >> (2 * x[..., 0] + x[..., 1])) & 1).float().unsqueeze(-1)
+    if table_fraction > 0:
+        tables = torch.rand(n, 4, generator=generator, device=device)  # one real output per pattern
+        real = tables.gather(1, 2 * x[..., 0] + x[..., 1]).unsqueeze(-1)
+        use = torch.rand(n, 1, 1, generator=generator, device=device) < table_fraction
+        y = torch.where(use, real, y)
     y_prev = torch.cat([torch.zeros(n, 1, 1, device=device), y[:, :-1]], dim=1)
     return torch.cat([x.float(), y_prev], dim=-1), y
 
@@ -56,9 +69,14 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", default="recipe_search.json")
+    parser.add_argument("--recipes", nargs="*", choices=list(ALL_RECIPES), default=list(RECIPES))
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    recipes = {name: ALL_RECIPES[name] for name in args.recipes}
     device = torch.device(args.device)
-    names = list(RECIPES)
+    names = list(recipes)
     n_seeds = len(names) * args.seeds
     models = []
     for r in range(len(names)):
@@ -68,8 +86,8 @@ def main() -> None:
     net = PackedMetaLSTM(models).to(device)
     owners = {k: v.to(device) for k, v in net.owners().items()}
     recipe_of_seed = torch.arange(n_seeds, device=device) // args.seeds
-    lr = torch.tensor([RECIPES[n][0] for n in names], device=device)[recipe_of_seed]
-    clip = torch.tensor([RECIPES[n][1] or math.inf for n in names], device=device)[recipe_of_seed]
+    lr = torch.tensor([recipes[n][0] for n in names], device=device)[recipe_of_seed]
+    clip = torch.tensor([recipes[n][1] or math.inf for n in names], device=device)[recipe_of_seed]
     params = dict(net.named_parameters())
     moments = {k: (torch.zeros_like(p), torch.zeros_like(p)) for k, p in params.items()}
     gen = torch.Generator(device=device).manual_seed(1234)
@@ -78,14 +96,15 @@ def main() -> None:
     eval_gen = torch.Generator(device=device).manual_seed(99)
     held_in, held_y = boolean_batch(held_f, 256, args.seq_len, None, eval_gen, device)
     val_in, val_y = boolean_batch(train_f, 256, args.seq_len, None, eval_gen, device)
-    log = {"recipes": RECIPES, "seeds_per_recipe": args.seeds, "held_out": HELD_OUT, "steps": [], "val": [],
+    log = {"recipes": recipes, "seeds_per_recipe": args.seeds, "held_out": HELD_OUT, "steps": [], "val": [],
            "held": [], "device": str(device), "seq_len": args.seq_len, "batch": args.batch}
     start, step = time.time(), 0
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     while step < args.max_steps and time.time() - start < args.seconds:
         inputs, targets = [], []
         for name in names:  # every seed its own data: seeds x batch streams per recipe
-            inp, tgt = boolean_batch(train_f, args.seeds * args.batch, args.seq_len, RECIPES[name][2], gen, device)
+            inp, tgt = boolean_batch(train_f, args.seeds * args.batch, args.seq_len, recipes[name][2], gen, device,
+                                     table_fraction=recipes[name][3])
             inputs.append(inp.reshape(args.seeds, args.batch, args.seq_len, 3))
             targets.append(tgt.reshape(args.seeds, args.batch, args.seq_len, 1))
         inputs = torch.cat(inputs).permute(1, 2, 0, 3)  # [B, T, S, 3]
