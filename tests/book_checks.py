@@ -24,6 +24,19 @@ _CODE_CELL = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}.*?^(?P=fence)[ \t
 
 GLUE_PREFIX = "application/papermill.record/"
 
+#: The front matter that makes a MyST-Markdown file a jupytext notebook (for toy chapters in tests).
+JUPYTEXT_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
 
 def _key(kind: str | None, body: str) -> str | None:
     """The glue key of a role/directive body; None for a key glued in another document."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from book_checks import CHAPTERS, ROOT
+from book_checks import CHAPTERS, JUPYTEXT_HEADER, ROOT
 from l2l_lib import cli
 from smoke_parameters import SMOKE_PARAMETERS
 
@@ -185,18 +185,7 @@ def test_run_writes_the_executed_notebook_with_the_injected_values(tmp_path: Pat
     assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
 
 
-TOY_CHAPTER = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+TOY_CHAPTER = JUPYTEXT_HEADER + """
 # Toy
 
 ```{code-cell} ipython3

@@ -6,23 +6,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from book_checks import JUPYTEXT_HEADER
 from l2l_lib import cli
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 
 def chapter(code: str) -> str:
-    return HEADER + "\n# A page\n\n```{code-cell} ipython3\n" + textwrap.dedent(code).strip() + "\n```\n"
+    return JUPYTEXT_HEADER + "\n# A page\n\n```{code-cell} ipython3\n" + textwrap.dedent(code).strip() + "\n```\n"
 
 
 @pytest.fixture()
