@@ -243,7 +243,8 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
     loss_count = 0
     for epoch in range(start_epoch, recipe.n_epochs):
         batches = [make_batch(recipe.family, recipe.batch_size, recipe.seq_len, functions=recipe.train_functions,
-                              switch_every=recipe.switch_every, generator=g, quadratic_map=recipe.quadratic_map)
+                              switch_every=recipe.switch_every, generator=g, quadratic_map=recipe.quadratic_map,
+                              table_fraction=recipe.table_fraction)
                    for g in generators]
         inputs, targets = _stack(batches, dev)
         per_seed = ((model(inputs) - targets) ** 2).mean(dim=(0, 1, 3))  # [S]

@@ -25,6 +25,7 @@ FAMILIES: tuple[str, ...] = ("boolean14", "boolean16", "semilinear", "quadratic"
 BOOLEAN_FAMILIES: tuple[str, ...] = ("boolean14", "boolean16")
 CONTINUOUS_FAMILIES: tuple[str, ...] = ("semilinear", "quadratic")
 XOR, XNOR = 6, 9
+TABLE_ID = -1  # function id of a step drawn from a random real-valued table (make_batch's table_fraction)
 N_COEFFICIENTS: dict[str, int] = {"semilinear": 3, "quadratic": 6}
 
 # The paper says only that the quadratic's output is scaled into [0.2, 0.8]. Two readings:
@@ -194,7 +195,8 @@ class Batch:
         family: the task family.
         inputs: float32 ``[batch, seq_len, 3]``: ``(x1_t, x2_t, y_{t-1})``, ``y_{-1} = 0``.
         targets: float32 ``[batch, seq_len, 1]``: ``y_t = f(x1_t, x2_t)``.
-        function_ids: int64 ``[batch, seq_len]``, the Boolean function of each step (None if continuous).
+        function_ids: int64 ``[batch, seq_len]``, the Boolean function of each step (None if continuous;
+            :data:`TABLE_ID` where the step belongs to a random real-valued table, see ``table_fraction``).
         coefficients: float32 ``[batch, seq_len, P]``, the function of each step (None if Boolean);
             P = 3 for semi-linear ``(w1, w2, w3)``, 6 for quadratic ``(a, b, c, d, e, f)``.
         segment_starts: bool ``[batch, seq_len]``, True where a new function begins (always at t = 0).
@@ -243,7 +245,7 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
                switch_every: int | None = None, generator: torch.Generator | None = None,
                input_range: tuple[float, float] = (-1.0, 1.0),
                coefficient_range: tuple[float, float] = (-1.0, 1.0),
-               quadratic_map: str = DEFAULT_QUADRATIC_MAP) -> Batch:
+               quadratic_map: str = DEFAULT_QUADRATIC_MAP, table_fraction: float = 0.0) -> Batch:
     """Draw ``batch_size`` independent example streams of ``seq_len`` steps.
 
     Each stream draws a function (uniformly from ``functions`` for Boolean families; coefficients
@@ -262,6 +264,12 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
         input_range: ``(low, high)`` of continuous inputs.
         coefficient_range: ``(low, high)`` of continuous coefficients.
         quadratic_map: how quadratic outputs are put into ``[0.2, 0.8]``, one of :data:`QUADRATIC_MAPS`.
+        table_fraction: Boolean families only, in [0, 1]: the probability that a stream (each of its
+            segments) is a random *real-valued* lookup table instead of a Boolean function, with one output
+            ``~ U[0, 1]`` per input pattern. Such a stream is no Boolean function (almost surely), so no
+            held-out function is ever shown, but it can only be predicted by storing each pattern's answer,
+            never by recognising a known function: an auxiliary training distribution (not in the paper).
+            Its steps get the function id :data:`TABLE_ID`. At 0 nothing extra is drawn.
     """
     check_family(family)
     for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
@@ -273,6 +281,12 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
     _check_range("input_range", input_range)
     _check_range("coefficient_range", coefficient_range)
     _check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
+    if (isinstance(table_fraction, bool) or not isinstance(table_fraction, (int, float))
+            or not 0.0 <= table_fraction <= 1.0):
+        raise ValueError(f"table_fraction must be a number in [0, 1], got {table_fraction!r}")
+    if table_fraction > 0 and family not in BOOLEAN_FAMILIES:
+        raise ValueError(f"table_fraction is for the Boolean families {BOOLEAN_FAMILIES} only; "
+                         f"it must be 0 for {family!r}")
 
     segment = switch_every or seq_len
     n_segments = -(-seq_len // segment)
@@ -301,6 +315,12 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
         ids = torch.tensor(functions, dtype=torch.long)[choice][:, step_segment]  # [B, T]
         x = torch.randint(0, 2, (batch_size, seq_len, 2), generator=generator).to(torch.float32)
         y = function_values(family, x[..., 0], x[..., 1], function_ids=ids)
+        if table_fraction > 0:
+            tables = torch.rand(batch_size, n_segments, 4, generator=generator)[:, step_segment]  # [B, T, 4]
+            real = tables.gather(-1, (2 * x[..., 0] + x[..., 1]).long().unsqueeze(-1))[..., 0]
+            use = (torch.rand(batch_size, n_segments, generator=generator) < table_fraction)[:, step_segment]
+            y = torch.where(use, real, y)
+            ids = torch.where(use, torch.full_like(ids, TABLE_ID), ids)
         coefficients = None
     else:
         if functions is not None:

@@ -48,6 +48,9 @@ class TrainConfig:
         seed: initialisation and data seed; the same seed gives the same run on CPU.
         grad_clip: clip the gradient's global norm to this value, or None for no clipping.
         quadratic_map: how quadratic outputs are scaled into [0.2, 0.8] (see :mod:`l2l_lib.tasks`).
+        table_fraction: Boolean families: the fraction of training streams that are random real-valued
+            lookup tables (:func:`l2l_lib.tasks.make_batch`), an auxiliary distribution not in the paper;
+            evaluation always uses Boolean functions.
         eval_every: Adam steps between evaluations, history points and checkpoints.
         eval_sequences: sequences in each fixed evaluation batch.
     """
@@ -65,6 +68,7 @@ class TrainConfig:
     seed: int = 0
     grad_clip: float | None = None
     quadratic_map: str = DEFAULT_QUADRATIC_MAP
+    table_fraction: float = 0.0
     eval_every: int = 250
     eval_sequences: int = 256
 
@@ -97,6 +101,9 @@ class TrainConfig:
         _check(self.grad_clip is None or (_is_number(self.grad_clip) and self.grad_clip > 0), "grad_clip",
                "None or a number > 0", self.grad_clip)
         _check(self.quadratic_map in QUADRATIC_MAPS, "quadratic_map", f"one of {QUADRATIC_MAPS}", self.quadratic_map)
+        _check(_is_number(self.table_fraction) and 0 <= self.table_fraction <= 1
+               and (self.table_fraction == 0 or self.family in BOOLEAN_FAMILIES), "table_fraction",
+               "a number in [0, 1], and 0 for continuous families", self.table_fraction)
 
     @property
     def train_functions(self) -> tuple[int, ...] | None:
@@ -300,7 +307,7 @@ def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: tor
     for epoch in range(start_epoch, config.n_epochs):
         batch = make_batch(config.family, config.batch_size, config.seq_len, functions=config.train_functions,
                            switch_every=config.switch_every, generator=data_generator,
-                           quadratic_map=config.quadratic_map)
+                           quadratic_map=config.quadratic_map, table_fraction=config.table_fraction)
         loss = torch.mean((model(batch.inputs.to(dev)) - batch.targets.to(dev)) ** 2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

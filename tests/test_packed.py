@@ -37,7 +37,8 @@ def test_pack_then_unpack_gives_the_same_networks_and_the_same_predictions():
         torch.testing.assert_close(out[:, :, s], model(batch.inputs), atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"forget_gate": False}, {"grad_clip": 0.05}, {"hidden_sizes": (4, 3)}])
+@pytest.mark.parametrize("overrides", [{}, {"forget_gate": False}, {"grad_clip": 0.05}, {"hidden_sizes": (4, 3)},
+                                       {"table_fraction": 0.5}])
 def test_packed_training_equals_training_each_seed_alone(overrides):
     configs = seeds_of(dataclasses.replace(RECIPE, **overrides), 3)
     alone = [train(c, progress=False) for c in configs]

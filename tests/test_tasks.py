@@ -159,3 +159,30 @@ def test_bad_arguments_name_the_parameter(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         make_batch(args.pop("family"), args.pop("batch_size"), args.pop("seq_len"), **args)
+
+
+def test_random_tables_are_real_valued_lookups_and_never_boolean_functions():
+    plain = make_batch("boolean16", 400, 30, functions=[1, 2], generator=gen(9))
+    none = make_batch("boolean16", 400, 30, functions=[1, 2], generator=gen(9), table_fraction=0.0)
+    assert torch.equal(plain.inputs, none.inputs)  # fraction 0 draws nothing extra
+    batch = make_batch("boolean16", 400, 30, functions=[1, 2], generator=gen(9), table_fraction=0.5,
+                       switch_every=15)
+    table = batch.function_ids == tasks.TABLE_ID
+    assert 0.4 < table.float().mean() < 0.6
+    assert set(batch.function_ids[~table].unique().tolist()) <= {1, 2}
+    y = batch.targets[..., 0]
+    pattern = (2 * batch.inputs[..., 0] + batch.inputs[..., 1]).long()
+    assert not torch.all((y[table] == 0) | (y[table] == 1))  # real values, not Boolean answers
+    for b in range(40):  # within a table segment, a pattern always gets the same answer
+        for seg in (slice(0, 15), slice(15, 30)):
+            if table[b, seg].all():
+                for p in range(4):
+                    values = y[b, seg][pattern[b, seg] == p]
+                    assert values.numel() == 0 or torch.all(values == values[0])
+    assert torch.equal(batch.inputs[:, 1:, 2], batch.targets[:, :-1, 0])
+
+
+@pytest.mark.parametrize("family, fraction", [("semilinear", 0.5), ("boolean16", 1.5), ("boolean16", True)])
+def test_table_fraction_is_checked(family, fraction):
+    with pytest.raises(ValueError, match="table_fraction"):
+        make_batch(family, 2, 5, table_fraction=fraction)

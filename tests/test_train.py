@@ -192,6 +192,7 @@ def test_presets():
     ("grad_clip", 0),
     ("quadratic_map", "cubic"),
     ("eval_every", 0),
+    ("table_fraction", 1.5),
 ])
 def test_bad_config_names_the_field_and_the_allowed_values(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} must be"):
@@ -201,6 +202,8 @@ def test_bad_config_names_the_field_and_the_allowed_values(field, value):
 def test_continuous_family_rejects_held_out_and_lists_become_tuples():
     with pytest.raises(ValueError, match="held_out"):
         TrainConfig(family="semilinear", held_out=(1,))
+    with pytest.raises(ValueError, match="table_fraction"):
+        TrainConfig(family="semilinear", table_fraction=0.5)
     config = TrainConfig(held_out=[0, 6], hidden_sizes=[6])
     assert config.held_out == (0, 6) and config.hidden_sizes == (6,)
     with pytest.raises(ValueError, match="unknown TrainConfig fields"):
@@ -224,3 +227,19 @@ def test_training_runs_on_one_thread_and_restores_the_thread_count(monkeypatch):
     finally:
         torch.set_num_threads(original)
     assert set(seen) == {1}
+
+
+def test_random_tables_join_training_but_held_out_functions_still_never_do(monkeypatch):
+    seen = []
+    real = train_module.make_batch
+
+    def spy(family, batch_size, seq_len, **kwargs):
+        batch = real(family, batch_size, seq_len, **kwargs)
+        if batch_size == TINY.batch_size:
+            seen.append(batch.function_ids)
+        return batch
+
+    monkeypatch.setattr(train_module, "make_batch", spy)
+    train(dataclasses.replace(TINY, table_fraction=0.5), progress=False)
+    ids = set(torch.cat(seen).unique().tolist())
+    assert -1 in ids and ids.isdisjoint({6, 9})
