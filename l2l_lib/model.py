@@ -104,7 +104,8 @@ class MetaLSTM(nn.Module):
         """
         batch, steps, _ = inputs.shape
         states = [(inputs.new_zeros(batch, n), inputs.new_zeros(batch, n)) for n in self.hidden_sizes]
-        record: dict[str, list[list[torch.Tensor]]] = {k: [[] for _ in self.layers] for k in ("h", "c", "i", "f", "j", "o")}
+        names = ("h", "c", "i", "f", "j", "o")
+        record: dict[str, list[list[torch.Tensor]]] = {k: [[] for _ in self.layers] for k in names}
         outputs = []
         for t in range(steps):
             x = inputs[:, t]

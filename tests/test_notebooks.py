@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from book_checks import CHAPTERS, ROOT, glue_references, glued_outputs, is_figure, mime_types
+from book_checks import CHAPTERS, glue_references, glued_outputs, is_figure, mime_types
 from l2l_lib import cli
 from smoke_parameters import SMOKE_PARAMETERS
 
