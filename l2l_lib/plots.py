@@ -11,7 +11,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
+from .model import GateTable
+from .surgery import PATTERNS, SlotMap
 from .tasks import BOOLEAN_FAMILIES, Batch
 from .train import History
 
@@ -113,4 +116,82 @@ def plot_prediction_trace(batch: Batch, predictions: torch.Tensor, *, index: int
     ax.legend(fontsize="small", loc="best")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_gate_weights(table: GateTable, *, title: str | None = None, annotate: bool = True) -> Figure:
+    """Every unit's gate weights as a heat map, in the student report's table layout.
+
+    One panel per unit: rows i, j, f, o (input gate, cell input, forget gate, output gate), columns the
+    layer's inputs, the recurrent ``h1..hN`` and the bias. All panels share one symmetric colour scale, so
+    weights compare across units. Rows of an absent forget gate (NaN) stay blank.
+
+    Args:
+        table: :func:`l2l_lib.model.gate_table` of a layer (``weights [H, 4, n_columns]``).
+        title: figure title.
+        annotate: write each weight's value into its cell.
+    """
+    weights = np.asarray(table.weights, dtype=float)
+    if weights.ndim != 3 or weights.shape[1:] != (len(table.rows), len(table.columns)):
+        raise ValueError(f"table.weights must be [H, {len(table.rows)}, {len(table.columns)}], got {weights.shape}")
+    n_units = weights.shape[0]
+    n_cols = min(n_units, 3)
+    n_rows = -(-n_units // n_cols)
+    finite = weights[np.isfinite(weights)]
+    limit = float(np.abs(finite).max()) if finite.size else 1.0
+    limit = limit if limit > 0 else 1.0
+    fig = Figure(figsize=(0.45 * len(table.columns) * n_cols + 1.2, 1.7 * n_rows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    image = None
+    for u, ax in enumerate(axes):
+        if u >= n_units:
+            ax.remove()
+            continue
+        image = ax.imshow(np.ma.masked_invalid(weights[u]), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_title(f"unit h{u + 1}", fontsize="small")
+        ax.set_yticks(range(len(table.rows)), table.rows)
+        ax.set_xticks(range(len(table.columns)), table.columns, rotation=90, fontsize="x-small")
+        if annotate:
+            for r in range(weights.shape[1]):
+                for k in range(weights.shape[2]):
+                    value = weights[u, r, k]
+                    if np.isfinite(value):
+                        ax.text(k, r, f"{value:.1f}", ha="center", va="center", fontsize=5.5,
+                                color="white" if abs(value) > 0.6 * limit else "black")
+    fig.colorbar(image, ax=axes[:n_units].tolist(), label="weight", shrink=0.8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_slot_map(slot: SlotMap, *, title: str | None = None) -> Figure:
+    """Which unit stores which pattern's answer: the slot map's |correlation| as a heat map.
+
+    Rows are the input patterns (0,0)..(1,1), columns the units ``h1..hH`` (unit u is column ``h{u+1}``,
+    as in :func:`plot_gate_weights`); each cell is annotated, and each pattern's best unit is outlined.
+
+    Args:
+        slot: a :class:`l2l_lib.surgery.SlotMap`.
+        title: axes title.
+    """
+    corr = np.asarray(slot.corr, dtype=float)
+    if corr.ndim != 2 or corr.shape[0] != len(PATTERNS):
+        raise ValueError(f"slot.corr must be [4, H], got {corr.shape}")
+    n_units = corr.shape[1]
+    fig = Figure(figsize=(1.0 + 0.75 * n_units, 3.2), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(corr, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    for p in range(corr.shape[0]):
+        for u in range(n_units):
+            ax.text(u, p, f"{corr[p, u]:.2f}", ha="center", va="center", fontsize="small",
+                    color="black" if corr[p, u] > 0.6 else "white")
+        best = slot.best_unit[p]
+        if best >= 0:
+            ax.add_patch(Rectangle((best - 0.5, p - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
+    ax.set_xticks(range(n_units), [f"h{u + 1}" for u in range(n_units)])
+    ax.set_yticks(range(len(PATTERNS)), [f"{name}" for name in PATTERNS])
+    ax.set_xlabel("unit (cell state c)")
+    ax.set_ylabel("input pattern (x1, x2)")
+    fig.colorbar(image, ax=ax, label="|corr(c, stored answer)|")
+    ax.set_title(title or "slot map: which cell stores which pattern's answer", fontsize="medium")
     return fig
