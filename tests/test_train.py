@@ -60,18 +60,24 @@ def test_meta_training_lowers_the_error_below_the_constant_predictor():
     assert result.history.val_mse[-1] < result.history.val_mse[0]
 
 
-def test_held_out_functions_are_never_trained_on(monkeypatch):
+def training_function_ids(monkeypatch, config):
+    """Train ``config`` and return the function ids of every training minibatch it drew."""
     seen = []
     real = train_module.make_batch
 
     def spy(family, batch_size, seq_len, **kwargs):
         batch = real(family, batch_size, seq_len, **kwargs)
-        if batch_size == TINY.batch_size:
+        if batch_size == config.batch_size:  # the evaluation batches are larger
             seen.append(batch.function_ids)
         return batch
 
     monkeypatch.setattr(train_module, "make_batch", spy)
-    train(TINY, progress=False)
+    train(config, progress=False)
+    return seen
+
+
+def test_held_out_functions_are_never_trained_on(monkeypatch):
+    seen = training_function_ids(monkeypatch, TINY)
     ids = set(torch.cat(seen).unique().tolist())
     assert len(seen) == TINY.n_epochs and ids.isdisjoint({6, 9}) and len(ids) == 14
 
@@ -230,16 +236,6 @@ def test_training_runs_on_one_thread_and_restores_the_thread_count(monkeypatch):
 
 
 def test_random_tables_join_training_but_held_out_functions_still_never_do(monkeypatch):
-    seen = []
-    real = train_module.make_batch
-
-    def spy(family, batch_size, seq_len, **kwargs):
-        batch = real(family, batch_size, seq_len, **kwargs)
-        if batch_size == TINY.batch_size:
-            seen.append(batch.function_ids)
-        return batch
-
-    monkeypatch.setattr(train_module, "make_batch", spy)
-    train(dataclasses.replace(TINY, table_fraction=0.5), progress=False)
+    seen = training_function_ids(monkeypatch, dataclasses.replace(TINY, table_fraction=0.5))
     ids = set(torch.cat(seen).unique().tolist())
     assert -1 in ids and ids.isdisjoint({6, 9})
