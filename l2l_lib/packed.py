@@ -20,6 +20,8 @@ folder of a packed seed names its pack size.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from dataclasses import fields, replace
@@ -29,9 +31,6 @@ from typing import Callable
 import torch
 from torch import nn
 from tqdm import tqdm
-
-import hashlib
-import json
 
 from .checkpoints import atomic_save, code_fingerprint, default_cache_dir, safe_load
 from .model import MetaLSTM, _gate_slice
