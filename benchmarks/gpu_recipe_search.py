@@ -35,6 +35,8 @@ ALL_RECIPES = {  # name: (learning rate, grad clip per seed or None, switch_ever
     # be predicted by storing each pattern's answer, never by recognising one of 13 known functions.
     "lr1e-2_tables50": (1e-2, None, None, 0.5),
     "lr1e-2_clip1_tables50": (1e-2, 1.0, None, 0.5),
+    "lr1e-2_tables25": (1e-2, None, None, 0.25),
+    "lr2e-2_clip1_tables50": (2e-2, 1.0, None, 0.5),
 }
 RECIPES = dict(list(ALL_RECIPES.items())[:6])  # the set the first H100 search ran
 
