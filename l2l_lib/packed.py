@@ -33,10 +33,9 @@ from torch import nn
 from tqdm import tqdm
 
 from .checkpoints import atomic_save, code_fingerprint, default_cache_dir, safe_load
-from .model import MetaLSTM, _gate_slice
-from .tasks import make_batch
+from .model import _TORCH_GATE_ORDER, MetaLSTM, _gate_slice
 from .train import (CHECKPOINT_FILE, RESULT_FILE, History, TrainConfig, TrainResult, _evaluation_batches,
-                    _generator, _is_int, build_model, one_thread, resolve_device)
+                    _generator, _is_int, build_model, one_thread, resolve_device, training_batch)
 
 DEFAULT_PACK_SIZE = 8  # measured sweet spot on one CPU core (see benchmarks/)
 
@@ -64,7 +63,7 @@ class PackedMetaLSTM(nn.Module):
                                     for k in range(len(first.hidden_sizes)))
         self.readout_weight = nn.Parameter(torch.stack([m.readout.weight.detach()[0] for m in models]))  # [S, H]
         self.readout_bias = nn.Parameter(torch.stack([m.readout.bias.detach()[0] for m in models]))  # [S]
-        # seed_of[name]: which seed owns each entry of a packed parameter (-1: off-block, always zero).
+        # _owners[name]: which seed owns each entry of a packed parameter (-1: off-block, always zero).
         self._owners: dict[str, torch.Tensor] = {}
         with torch.no_grad():
             for k, packed in enumerate(self.layers):
@@ -158,8 +157,7 @@ class PackedMetaLSTM(nn.Module):
 
 def _packed_rows(gate: str, seed: int, n_hidden: int, n_seeds: int) -> slice:
     # nn.LSTM stacks gates (i, f, g, o), each over all S*H packed units; seed s owns H of them.
-    gate_index = {"i": 0, "f": 1, "j": 2, "o": 3}[gate]
-    start = gate_index * n_seeds * n_hidden + seed * n_hidden
+    start = _TORCH_GATE_ORDER[gate] * n_seeds * n_hidden + seed * n_hidden
     return slice(start, start + n_hidden)
 
 
@@ -241,10 +239,7 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
     loss_sums = torch.zeros(n_seeds, dtype=torch.float64)
     loss_count = 0
     for epoch in range(start_epoch, recipe.n_epochs):
-        batches = [make_batch(recipe.family, recipe.batch_size, recipe.seq_len, functions=recipe.train_functions,
-                              switch_every=recipe.switch_every, generator=g, quadratic_map=recipe.quadratic_map,
-                              table_fraction=recipe.table_fraction)
-                   for g in generators]
+        batches = [training_batch(recipe, g) for g in generators]
         inputs, targets = _stack(batches, dev)
         per_seed = ((model(inputs) - targets) ** 2).mean(dim=(0, 1, 3))  # [S]
         optimizer.zero_grad(set_to_none=True)

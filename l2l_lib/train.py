@@ -221,6 +221,13 @@ def _generator(seed: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 7919 + stream)
 
 
+def training_batch(config: TrainConfig, generator: torch.Generator) -> Any:
+    """One training minibatch of ``config`` (training functions only), drawn from ``generator``."""
+    return make_batch(config.family, config.batch_size, config.seq_len, functions=config.train_functions,
+                      switch_every=config.switch_every, generator=generator,
+                      quadratic_map=config.quadratic_map, table_fraction=config.table_fraction)
+
+
 def _evaluation_batches(config: TrainConfig) -> dict[str, Any]:
     batches: dict[str, Any] = {"val": make_batch(config.family, config.eval_sequences, config.seq_len,
                                                  functions=config.train_functions,
@@ -305,9 +312,7 @@ def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: tor
     started, loss_sum, loss_count = time.perf_counter(), 0.0, 0
     model.train()
     for epoch in range(start_epoch, config.n_epochs):
-        batch = make_batch(config.family, config.batch_size, config.seq_len, functions=config.train_functions,
-                           switch_every=config.switch_every, generator=data_generator,
-                           quadratic_map=config.quadratic_map, table_fraction=config.table_fraction)
+        batch = training_batch(config, data_generator)
         loss = torch.mean((model(batch.inputs.to(dev)) - batch.targets.to(dev)) ** 2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
