@@ -67,7 +67,7 @@ def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[in
         raise ValueError(f"functions must be None or a non-empty list of distinct ids in 0..15, got {functions!r}")
 
     outputs_by_pattern = boolean_table(functions).T.bool()  # [4, K]
-    pattern = (2 * batch.x[..., 0] + batch.x[..., 1]).long()  # [B, T], as in truth_table
+    pattern = batch.patterns()  # [B, T], as in truth_table
     observed = batch.targets[..., 0] > 0.5  # [B, T]
     consistent = torch.ones(batch.batch_size, len(functions), dtype=torch.bool)  # [B, K]
     predictions = torch.empty(batch.batch_size, batch.seq_len)

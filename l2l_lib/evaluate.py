@@ -154,7 +154,7 @@ def pattern_counts(batch: Batch) -> torch.Tensor:
     """int64 ``[B, T]``: how often the current Boolean input pattern was seen before, since the last switch."""
     if batch.family not in BOOLEAN_FAMILIES:
         raise ValueError(f"pattern_counts needs a Boolean family {BOOLEAN_FAMILIES}, got {batch.family!r}")
-    pattern = (2 * batch.inputs[..., 0] + batch.inputs[..., 1]).long()
+    pattern = batch.patterns()
     onehot = torch.nn.functional.one_hot(pattern, 4)
     segment = torch.cumsum(batch.segment_starts.long(), dim=1)
     counts = torch.zeros_like(pattern)

@@ -89,7 +89,7 @@ def probe_batch(n_sequences: int = 512, seq_len: int = 64, *, switch_every: int 
 def pattern_of(batch: Batch) -> torch.Tensor:
     """Input pattern index ``2*x1 + x2`` of every step: int64 ``[B, T]`` with values 0..3."""
     _check_batch(batch)
-    return (2 * batch.inputs[..., 0] + batch.inputs[..., 1]).round().long()
+    return batch.patterns()
 
 
 def stored_answers(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

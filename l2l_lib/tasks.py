@@ -222,6 +222,10 @@ class Batch:
         """The inputs ``(x1, x2)``, ``[batch, seq_len, 2]``."""
         return self.inputs[..., :2]
 
+    def patterns(self) -> torch.Tensor:
+        """int64 ``[batch, seq_len]``: the Boolean input pattern ``2*x1 + x2`` of each step (0 is (0,0))."""
+        return (2 * self.inputs[..., 0] + self.inputs[..., 1]).round().long()
+
     def steps_since_switch(self) -> torch.Tensor:
         """int64 ``[batch, seq_len]``: examples of the current function seen before this step."""
         t = torch.arange(self.seq_len).expand(self.batch_size, -1)

@@ -61,6 +61,7 @@ def test_boolean_targets_follow_the_truth_table(family):
             assert batch.targets[b, t, 0] == truth_table(k)[2 * x1 + x2]
     assert set(batch.function_ids.unique().tolist()) <= set(tasks.family_functions(family))
     assert batch.coefficients is None
+    assert torch.equal(batch.patterns(), (2 * batch.inputs[..., 0] + batch.inputs[..., 1]).long())
 
 
 def test_functions_restricts_the_draw():
