@@ -185,3 +185,32 @@ def error_by_pattern_count(batch: Batch, predictions: torch.Tensor, max_count: i
         if bool(mask.any()):
             mse[n], acc[n] = float(squared[mask].mean()), float(correct[mask].mean())
     return mse, acc
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Scores of several trained seeds against a success threshold.
+
+    Attributes:
+        values: one score per seed, in seed order.
+        mean, sd: their mean and sample standard deviation (sd 0 for one seed).
+        threshold: a seed succeeds when its score is ``<= threshold``.
+        n_success: how many seeds succeed; n: how many seeds.
+    """
+
+    values: tuple[float, ...]
+    mean: float
+    sd: float
+    threshold: float
+    n_success: int
+    n: int
+
+
+def summarise_seeds(values: list[float] | np.ndarray, threshold: float) -> SeedSummary:
+    """Mean, sd and success count of per-seed scores (lower is better), e.g. held-out MSEs."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(f"values must be a non-empty list of finite numbers, got {values!r}")
+    return SeedSummary(values=tuple(float(v) for v in values), mean=float(values.mean()),
+                       sd=float(values.std(ddof=1)) if values.size > 1 else 0.0, threshold=float(threshold),
+                       n_success=int((values <= threshold).sum()), n=int(values.size))

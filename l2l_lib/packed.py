@@ -35,7 +35,8 @@ from tqdm import tqdm
 from .checkpoints import atomic_save, code_fingerprint, default_cache_dir, safe_load
 from .model import _TORCH_GATE_ORDER, MetaLSTM, _gate_slice
 from .train import (CHECKPOINT_FILE, RESULT_FILE, History, TrainConfig, TrainResult, _evaluation_batches,
-                    _generator, _is_int, build_model, one_thread, resolve_device, training_batch)
+                    _generator, _is_int, build_model, one_thread, resolve_device, set_learning_rate,
+                    training_batch)
 
 DEFAULT_PACK_SIZE = 8  # measured sweet spot on one CPU core (see benchmarks/)
 
@@ -239,8 +240,9 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
     loss_sums = torch.zeros(n_seeds, dtype=torch.float64)
     loss_count = 0
     for epoch in range(start_epoch, recipe.n_epochs):
-        batches = [training_batch(recipe, g) for g in generators]
+        batches = [training_batch(recipe, g, epoch) for g in generators]
         inputs, targets = _stack(batches, dev)
+        set_learning_rate(optimizer, recipe, epoch)
         per_seed = ((model(inputs) - targets) ** 2).mean(dim=(0, 1, 3))  # [S]
         optimizer.zero_grad(set_to_none=True)
         per_seed.sum().backward()

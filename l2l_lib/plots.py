@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .model import GateTable
-from .surgery import PATTERNS, SlotMap
+from .surgery import PATTERNS, Ablation, SlotMap
 from .tasks import BOOLEAN_FAMILIES, Batch
 from .train import History
 
@@ -119,7 +119,8 @@ def plot_prediction_trace(batch: Batch, predictions: torch.Tensor, *, index: int
     return fig
 
 
-def plot_gate_weights(table: GateTable, *, title: str | None = None, annotate: bool = True) -> Figure:
+def plot_gate_weights(table: GateTable, *, readout: np.ndarray | None = None, title: str | None = None,
+                      annotate: bool = True) -> Figure:
     """Every unit's gate weights as a heat map, in the student report's table layout.
 
     One panel per unit: rows i, j, f, o (input gate, cell input, forget gate, output gate), columns the
@@ -128,6 +129,8 @@ def plot_gate_weights(table: GateTable, *, title: str | None = None, annotate: b
 
     Args:
         table: :func:`l2l_lib.model.gate_table` of a layer (``weights [H, 4, n_columns]``).
+        readout: ``[H]`` read-out weights (:func:`l2l_lib.model.readout_weights`), written in each
+            unit's panel title.
         title: figure title.
         annotate: write each weight's value into its cell.
     """
@@ -135,6 +138,8 @@ def plot_gate_weights(table: GateTable, *, title: str | None = None, annotate: b
     if weights.ndim != 3 or weights.shape[1:] != (len(table.rows), len(table.columns)):
         raise ValueError(f"table.weights must be [H, {len(table.rows)}, {len(table.columns)}], got {weights.shape}")
     n_units = weights.shape[0]
+    if readout is not None and np.shape(readout) != (n_units,):
+        raise ValueError(f"readout must have one weight per unit ({n_units}), got shape {np.shape(readout)}")
     n_cols = min(n_units, 3)
     n_rows = -(-n_units // n_cols)
     finite = weights[np.isfinite(weights)]
@@ -148,7 +153,8 @@ def plot_gate_weights(table: GateTable, *, title: str | None = None, annotate: b
             ax.remove()
             continue
         image = ax.imshow(np.ma.masked_invalid(weights[u]), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-        ax.set_title(f"unit h{u + 1}", fontsize="small")
+        ax.set_title(f"unit h{u + 1}" + (f" (read-out {readout[u]:+.1f})" if readout is not None else ""),
+                     fontsize="small")
         ax.set_yticks(range(len(table.rows)), table.rows)
         ax.set_xticks(range(len(table.columns)), table.columns, rotation=90, fontsize="x-small")
         if annotate:
@@ -195,3 +201,160 @@ def plot_slot_map(slot: SlotMap, *, title: str | None = None) -> Figure:
     fig.colorbar(image, ax=ax, label="|corr(c, stored answer)|")
     ax.set_title(title or "slot map: which cell stores which pattern's answer", fontsize="medium")
     return fig
+
+
+def plot_seed_scores(scores: Mapping[str, Sequence[float]], *, references: Mapping[str, float] | None = None,
+                     ylabel: str = "held-out MSE", title: str | None = None) -> Figure:
+    """One dot per trained seed, one column per recipe, with reference levels as horizontal lines.
+
+    Args:
+        scores: recipe label -> one score per seed (e.g. held-out MSE on fresh test streams).
+        references: label -> level (the ideal learner, a target, a published number), drawn across.
+        ylabel: what the scores are; the axis is logarithmic.
+    """
+    if not scores:
+        raise ValueError("scores must name at least one recipe")
+    fig = Figure(figsize=(1.6 + 1.5 * len(scores), 4), layout="constrained")
+    ax = fig.subplots()
+    for k, (label, values) in enumerate(scores.items()):
+        values = np.asarray(values, dtype=float)
+        # a fixed spread (not random jitter), so that the figure is the same on every run
+        offsets = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else np.zeros(1)
+        ax.plot(k + offsets, values, "o", color=f"C{k % 10}", markersize=7, alpha=0.8)
+        ax.plot([k - 0.25, k + 0.25], [np.median(values)] * 2, color="black", linewidth=1)
+    styles = [":", "--", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
+    for k, (label, level) in enumerate((references or {}).items()):
+        ax.axhline(level, color="grey" if k else "black", linestyle=styles[k % len(styles)],
+                   label=f"{label} ({level:.4f})")
+    ax.set_xticks(range(len(scores)), list(scores), fontsize="small")
+    ax.set_xlim(-0.6, len(scores) - 0.4)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"{ylabel} (one dot per seed)")
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    if references:
+        ax.legend(fontsize="small", loc="best")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_pattern_count(mse: Mapping[str, np.ndarray | Sequence[np.ndarray]],
+                       accuracy: Mapping[str, np.ndarray | Sequence[np.ndarray]], *,
+                       title: str | None = None) -> Figure:
+    """Error and accuracy by how many times the current input pattern was seen before (Boolean families).
+
+    Args:
+        mse, accuracy: learner label -> ``[C]`` values for counts 0..C-1 (the last pooling >= C-1), as
+            returned by :func:`l2l_lib.evaluate.error_by_pattern_count`, or ``[n_runs, C]`` for several
+            seeds (line: mean, band: lowest to highest run).
+    """
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, curves, ylabel, log_y in ((axes[0], mse, "MSE", True), (axes[1], accuracy, "accuracy", False)):
+        for k, (label, values) in enumerate(curves.items()):
+            runs = np.atleast_2d(np.asarray(values, dtype=float))
+            counts = np.arange(runs.shape[1])
+            color = f"C{k % 10}"
+            ax.plot(counts, runs.mean(0), "o-", color=color, label=label)
+            if runs.shape[0] > 1:
+                ax.fill_between(counts, runs.min(0), runs.max(0), color=color, alpha=0.2, linewidth=0)
+        ticks = [str(c) for c in range(runs.shape[1])]
+        ticks[-1] = f"≥{runs.shape[1] - 1}"
+        ax.set_xticks(range(runs.shape[1]), ticks)
+        ax.set_xlabel("times this input pattern was seen before")
+        ax.set_ylabel(ylabel)
+        if log_y:
+            ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _heatmap_grid(matrices: Sequence[np.ndarray], titles: Sequence[str], *, row_labels: Sequence[str],
+                  col_labels: Sequence[str], xlabel: str, ylabel: str, cmap: str, vmin: float, vmax: float,
+                  colorbar_label: str, outline: Sequence[Sequence[int]] | None = None,
+                  title: str | None = None) -> Figure:
+    """Panels of annotated heat maps sharing one colour scale (one panel per seed)."""
+    if not matrices or len(matrices) != len(titles):
+        raise ValueError(f"need one title per matrix and at least one matrix, got {len(matrices)} matrices "
+                         f"and {len(titles)} titles")
+    n_cols = min(len(matrices), 3)
+    n_rows = -(-len(matrices) // n_cols)
+    width = max(np.shape(m)[1] for m in matrices)
+    fig = Figure(figsize=(n_cols * (1.2 + 0.55 * width) + 1.0, n_rows * 2.6 + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    image = None
+    for k, ax in enumerate(axes):
+        if k >= len(matrices):
+            ax.remove()
+            continue
+        values = np.asarray(matrices[k], dtype=float)
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+        for r in range(values.shape[0]):
+            for c in range(values.shape[1]):
+                if np.isfinite(values[r, c]):
+                    shade = (values[r, c] - vmin) / (vmax - vmin) if vmax > vmin else 0.0
+                    ax.text(c, r, f"{values[r, c]:.2f}", ha="center", va="center", fontsize="x-small",
+                            color="black" if 0.25 < shade < 0.75 else "white")
+        if outline is not None:
+            for r, c in enumerate(outline[k]):
+                if c is not None and c >= 0:
+                    ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
+        ax.set_xticks(range(values.shape[1]), list(col_labels)[:values.shape[1]], fontsize="small")
+        ax.set_yticks(range(values.shape[0]), list(row_labels)[:values.shape[0]], fontsize="small")
+        ax.set_title(titles[k], fontsize="small")
+        ax.set_xlabel(xlabel, fontsize="small")
+        ax.set_ylabel(ylabel, fontsize="small")
+    fig.colorbar(image, ax=axes[:len(matrices)].tolist(), label=colorbar_label, shrink=0.8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_ablations(ablations: Sequence[Ablation], labels: Sequence[str], *, title: str | None = None) -> Figure:
+    """Ablation of every unit, one panel per network: MSE increase per input pattern when a unit is silenced.
+
+    Args:
+        ablations: :class:`l2l_lib.surgery.Ablation` results, one per network (e.g. per seed).
+        labels: a panel title per network.
+    """
+    damage = [np.asarray(a.damage_by_pattern, dtype=float) for a in ablations]
+    finite = np.concatenate([d[np.isfinite(d)].ravel() for d in damage]) if damage else np.zeros(1)
+    top = max(float(finite.max()) if finite.size else 0.0, 1e-3)
+    units = max(d.shape[0] for d in damage) if damage else 0
+    return _heatmap_grid([d.T for d in damage], labels, row_labels=PATTERNS,
+                         col_labels=[f"h{u + 1}" for u in range(units)], xlabel="silenced unit",
+                         ylabel="input pattern", cmap="magma", vmin=0.0, vmax=top,
+                         colorbar_label="MSE increase", title=title)
+
+
+def plot_slot_maps(slots: Sequence[SlotMap], labels: Sequence[str], *, title: str | None = None) -> Figure:
+    """Slot maps of several networks: |corr(cell state, stored answer)| per pattern and unit, best unit outlined.
+
+    Args:
+        slots: :class:`l2l_lib.surgery.SlotMap` results, one per network.
+        labels: a panel title per network.
+    """
+    units = max(s.n_units for s in slots) if slots else 0
+    return _heatmap_grid([s.corr for s in slots], labels, row_labels=PATTERNS,
+                         col_labels=[f"h{u + 1}" for u in range(units)], xlabel="unit (cell state c)",
+                         ylabel="input pattern", cmap="viridis", vmin=0.0, vmax=1.0,
+                         colorbar_label="|corr(c, stored answer)|", outline=[s.best_unit for s in slots],
+                         title=title)
+
+
+def plot_interventions(flipped: Sequence[np.ndarray], labels: Sequence[str], *, title: str | None = None) -> Figure:
+    """Intervention results, one panel per network: row p = the cell found for pattern p was overwritten,
+    column q = the fraction of next answers to pattern q that flipped.
+
+    Args:
+        flipped: ``[4, 4]`` arrays (rows: intervened pattern, columns: answered pattern), e.g. stacked
+            :attr:`l2l_lib.surgery.Intervention.flipped`; a clean slot map gives a bright diagonal.
+        labels: a panel title per network.
+    """
+    return _heatmap_grid([np.asarray(f, dtype=float) for f in flipped], labels, row_labels=PATTERNS,
+                         col_labels=PATTERNS, xlabel="answer to pattern", ylabel="overwritten slot of",
+                         cmap="viridis", vmin=0.0, vmax=1.0, colorbar_label="fraction of answers flipped",
+                         title=title)

@@ -51,6 +51,10 @@ class TrainConfig:
         table_fraction: Boolean families: the fraction of training streams that are random real-valued
             lookup tables (:func:`l2l_lib.tasks.make_batch`), an auxiliary distribution not in the paper;
             evaluation always uses Boolean functions.
+        tables_until: tables are drawn only in the first ``tables_until`` fraction of ``n_epochs``; after
+            that training sees Boolean functions only (a curriculum; 1: tables throughout).
+        decay_fraction: the last fraction of ``n_epochs`` over which the learning rate decays to zero on a
+            half cosine (0: a constant step size, as in the paper); see :func:`learning_rate_at`.
         eval_every: Adam steps between evaluations, history points and checkpoints.
         eval_sequences: sequences in each fixed evaluation batch.
     """
@@ -69,6 +73,8 @@ class TrainConfig:
     grad_clip: float | None = None
     quadratic_map: str = DEFAULT_QUADRATIC_MAP
     table_fraction: float = 0.0
+    tables_until: float = 1.0
+    decay_fraction: float = 0.0
     eval_every: int = 250
     eval_sequences: int = 256
 
@@ -104,6 +110,10 @@ class TrainConfig:
         _check(_is_number(self.table_fraction) and 0 <= self.table_fraction <= 1
                and (self.table_fraction == 0 or self.family in BOOLEAN_FAMILIES), "table_fraction",
                "a number in [0, 1], and 0 for continuous families", self.table_fraction)
+        _check(_is_number(self.tables_until) and 0 <= self.tables_until <= 1, "tables_until",
+               "a number in [0, 1]", self.tables_until)
+        _check(_is_number(self.decay_fraction) and 0 <= self.decay_fraction <= 1, "decay_fraction",
+               "a number in [0, 1]", self.decay_fraction)
 
     @property
     def train_functions(self) -> tuple[int, ...] | None:
@@ -130,10 +140,12 @@ class TrainConfig:
         """The book's configuration of an experiment, optionally with some fields replaced.
 
         The presets hold the best recipe the book currently reports; the chapters' defaults are these.
-        Until the chapters' own experiments refine them, they are the settings a throw-away prototype on
-        this machine found to work (shared/notes/prototype-findings.md): Adam with lr 1e-2, minibatches
-        of 16, the paper's sequence lengths and sizes, held-out functions including XOR and XNOR
-        (Boolean-16) or three of the fourteen (Boolean-14).
+        Boolean-16 and Boolean-14: the Boolean chapter's recipe (book/boolean.md), the paper's 6 units and
+        sequence lengths, held-out functions including XOR and XNOR (Boolean-16) or three of the fourteen
+        (Boolean-14), plus random real-valued tables in half the training streams, a decaying step size
+        and clipping (chosen in benchmarks/results/boolean16_recipe_search.md). Semi-linear and
+        quadratic: the settings a throw-away prototype on this machine found to work
+        (shared/notes/prototype-findings.md), Adam with lr 1e-2 and minibatches of 16.
 
         Args:
             name: one of ``"boolean16"``, ``"boolean14"``, ``"semilinear"``, ``"quadratic"``.
@@ -159,11 +171,14 @@ def _check(ok: bool, name: str, allowed: str, value: object) -> None:
 
 PRESETS: dict[str, TrainConfig] = {
     # Paper: 6 units, sequences of 256; the report and the prototype hold out 3 functions incl. XOR/XNOR.
+    # Tables, decay and clipping: the Boolean chapter's recipe (the paper's recipe is lr 1e-2 without them).
     "boolean16": TrainConfig(family="boolean16", held_out=(0, 6, 9), hidden_sizes=(6,), seq_len=256,
-                             batch_size=16, learning_rate=1e-2, n_epochs=30_000),
+                             batch_size=16, learning_rate=2e-2, n_epochs=30_000, table_fraction=0.5,
+                             decay_fraction=0.5, grad_clip=1.0, eval_every=500),
     # Paper: sequences of 64; the report trains on 11 of the 14 and holds out 3.
     "boolean14": TrainConfig(family="boolean14", held_out=(0, 5, 10), hidden_sizes=(6,), seq_len=64,
-                             batch_size=16, learning_rate=1e-2, n_epochs=30_000),
+                             batch_size=16, learning_rate=2e-2, n_epochs=30_000, table_fraction=0.5,
+                             decay_fraction=0.5, grad_clip=1.0, eval_every=500),
     # Paper: 6 units, sequences of 1000, 5000 epochs; the prototype reached 0.0006 after ~30k steps.
     "semilinear": TrainConfig(family="semilinear", hidden_sizes=(6,), seq_len=1000, batch_size=16,
                               learning_rate=1e-2, n_epochs=30_000),
@@ -208,6 +223,26 @@ class TrainResult:
     from_cache: bool = False
 
 
+def learning_rate_at(config: TrainConfig, epoch: int) -> float:
+    """Adam's step size for step ``epoch`` (0-based): constant, then a half cosine down to zero over the
+    last ``config.decay_fraction`` of training.
+
+    Why a decay: held-out Boolean error wobbles at a constant step size (a seed at 0.006 can climb back to
+    0.2, benchmarks/results/boolean16_recipe_search.md); a step size that ends at zero lets each run settle.
+    """
+    decay_steps = round(config.decay_fraction * config.n_epochs)
+    start = config.n_epochs - decay_steps
+    if decay_steps == 0 or epoch < start:
+        return config.learning_rate
+    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * (epoch - start) / decay_steps))
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epoch: int) -> None:
+    """Set every parameter group of ``optimizer`` to :func:`learning_rate_at` ``(config, epoch)``."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate_at(config, epoch)
+
+
 def build_model(config: TrainConfig) -> MetaLSTM:
     """The untrained network of ``config``, initialised from ``config.seed`` (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
@@ -221,11 +256,12 @@ def _generator(seed: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 7919 + stream)
 
 
-def training_batch(config: TrainConfig, generator: torch.Generator) -> Any:
-    """One training minibatch of ``config`` (training functions only), drawn from ``generator``."""
+def training_batch(config: TrainConfig, generator: torch.Generator, epoch: int = 0) -> Any:
+    """The training minibatch of step ``epoch`` (training functions only), drawn from ``generator``."""
+    tables = config.table_fraction if epoch < config.tables_until * config.n_epochs else 0.0
     return make_batch(config.family, config.batch_size, config.seq_len, functions=config.train_functions,
                       switch_every=config.switch_every, generator=generator,
-                      quadratic_map=config.quadratic_map, table_fraction=config.table_fraction)
+                      quadratic_map=config.quadratic_map, table_fraction=tables)
 
 
 def _evaluation_batches(config: TrainConfig) -> dict[str, Any]:
@@ -312,7 +348,8 @@ def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: tor
     started, loss_sum, loss_count = time.perf_counter(), 0.0, 0
     model.train()
     for epoch in range(start_epoch, config.n_epochs):
-        batch = training_batch(config, data_generator)
+        batch = training_batch(config, data_generator, epoch)
+        set_learning_rate(optimizer, config, epoch)
         loss = torch.mean((model(batch.inputs.to(dev)) - batch.targets.to(dev)) ** 2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -10,4 +10,8 @@ each figure and glued value it makes is still produced.
 
 SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
     "first_run": {"n_epochs": 60, "seq_len": 16, "batch_size": 4, "n_test_sequences": 50},
+    "boolean": {"n_seeds": 2, "n_epochs": 40, "seq_len": 16, "batch_size": 4, "b14_n_epochs": 40,
+                "b14_seq_len": 12, "n_test_sequences": 40, "eval_every": 10},
+    "surgery": {"n_seeds": 2, "n_epochs": 40, "seq_len": 16, "batch_size": 4, "n_test_sequences": 40,
+                "eval_every": 10, "probe_sequences": 64, "probe_seq_len": 16},
 }

@@ -92,3 +92,14 @@ def test_shape_mismatch_and_continuous_pattern_counts_are_errors():
         evaluate_predictions(batch, torch.zeros(2, 4))
     with pytest.raises(ValueError, match="Boolean family"):
         pattern_counts(batch)
+
+
+def test_summarise_seeds_counts_successes_and_uses_the_sample_sd():
+    from l2l_lib.evaluate import summarise_seeds
+    s = summarise_seeds([0.004, 0.0042, 0.2], threshold=0.0043)
+    assert (s.n_success, s.n) == (2, 3)
+    assert s.mean == pytest.approx(0.0694)
+    assert s.sd == pytest.approx(np.std([0.004, 0.0042, 0.2], ddof=1))
+    assert summarise_seeds([0.01], 0.0043).sd == 0.0
+    with pytest.raises(ValueError, match="values"):
+        summarise_seeds([], 0.1)

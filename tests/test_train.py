@@ -199,6 +199,8 @@ def test_presets():
     ("quadratic_map", "cubic"),
     ("eval_every", 0),
     ("table_fraction", 1.5),
+    ("tables_until", -0.1),
+    ("decay_fraction", 2),
 ])
 def test_bad_config_names_the_field_and_the_allowed_values(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} must be"):
@@ -239,3 +241,35 @@ def test_random_tables_join_training_but_held_out_functions_still_never_do(monke
     seen = training_function_ids(monkeypatch, dataclasses.replace(TINY, table_fraction=0.5))
     ids = set(torch.cat(seen).unique().tolist())
     assert -1 in ids and ids.isdisjoint({6, 9})
+
+
+def test_tables_stop_after_tables_until(monkeypatch):
+    config = dataclasses.replace(TINY, table_fraction=1.0, tables_until=0.5, n_epochs=10)
+    seen = training_function_ids(monkeypatch, config)
+    assert len(seen) == 10
+    assert all(bool((ids == -1).all()) for ids in seen[:5])  # table_fraction 1: every stream a table
+    assert all(not bool((ids == -1).any()) for ids in seen[5:])
+
+
+def test_learning_rate_is_constant_then_decays_on_a_half_cosine_to_zero():
+    config = dataclasses.replace(TINY, learning_rate=0.02, n_epochs=100, decay_fraction=0.4)
+    lr = [train_module.learning_rate_at(config, e) for e in range(100)]
+    assert lr[:61] == [0.02] * 61
+    assert lr[80] == pytest.approx(0.01)  # half-way through the decay
+    assert all(a > b for a, b in zip(lr[60:], lr[61:])) and 0 < lr[-1] < 0.001
+    constant = dataclasses.replace(config, decay_fraction=0.0)
+    assert {train_module.learning_rate_at(constant, e) for e in range(100)} == {0.02}
+
+
+def test_training_uses_the_scheduled_learning_rate(monkeypatch):
+    used = []
+    real_step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        used.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    config = dataclasses.replace(TINY, n_epochs=10, decay_fraction=0.5)
+    train(config, progress=False)
+    assert used == [train_module.learning_rate_at(config, e) for e in range(10)]
