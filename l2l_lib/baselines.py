@@ -223,6 +223,35 @@ def online_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate:
     return predictions.unsqueeze(-1)
 
 
+ONLINE_GD_RATES: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
+
+
+def tune_online_gd(batch: Batch, rates: tuple[float, ...] | list[float] = ONLINE_GD_RATES, *,
+                   hidden_size: int = 20, seed: int = 0) -> tuple[float, dict[float, float]]:
+    """Pick online gradient descent's step size for a family: the rate with the lowest sequence MSE.
+
+    Tune on a batch of its own (not the test streams), so the comparison with other learners stays fair.
+    Every rate starts from the same initial weights (``seed``).
+
+    Args:
+        batch: tuning streams of the family.
+        rates: candidate step sizes, each finite and > 0.
+        hidden_size: hidden units of the online network.
+        seed: seed of the initial weights.
+
+    Returns:
+        ``(best rate, {rate: MSE over the batch})``.
+    """
+    if not rates:
+        raise ValueError("rates must name at least one learning rate")
+    scores = {}
+    for rate in rates:
+        generator = torch.Generator().manual_seed(seed)
+        predictions = online_gd_predictions(batch, hidden_size=hidden_size, learning_rate=rate, generator=generator)
+        scores[float(rate)] = float(((predictions - batch.targets) ** 2).mean())
+    return min(scores, key=scores.get), scores
+
+
 # ----------------------------------------------------------------------------- floor and dispatch
 def constant_predictions(batch: Batch) -> torch.Tensor:
     """The family mean (:func:`~l2l_lib.tasks.family_mean`) at every step: the floor MSEs are normalised by.

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .tasks import BOOLEAN_FAMILIES, DEFAULT_QUADRATIC_MAP, Batch, family_mean, make_batch
+from .tasks import BOOLEAN_FAMILIES, DEFAULT_QUADRATIC_MAP, Batch, family_mean, function_values, make_batch
 
 Learner = Union[nn.Module, Callable[[Batch], torch.Tensor]]
 
@@ -214,3 +214,69 @@ def summarise_seeds(values: list[float] | np.ndarray, threshold: float) -> SeedS
     return SeedSummary(values=tuple(float(v) for v in values), mean=float(values.mean()),
                        sd=float(values.std(ddof=1)) if values.size > 1 else 0.0, threshold=float(threshold),
                        n_success=int((values <= threshold).sum()), n=int(values.size))
+
+
+def examples_to_criterion(mse_by_position: np.ndarray, criterion: float) -> int | None:
+    """How many examples a learner needs before its error stays at or below ``criterion``.
+
+    Args:
+        mse_by_position: ``[T]``, error after 0, 1, 2... examples (:attr:`Evaluation.mse_by_position`,
+            averaged over many sequences).
+        criterion: the error level, e.g. 10% of the constant predictor's MSE.
+
+    Returns:
+        the smallest ``k`` such that the error after ``k, k+1, ..., T-1`` examples is ``<= criterion``;
+        None if even the last position is above it.
+    """
+    errors = np.asarray(mse_by_position, dtype=float)
+    if errors.ndim != 1 or errors.size == 0:
+        raise ValueError(f"mse_by_position must be a non-empty 1-d array, got shape {errors.shape}")
+    above = np.flatnonzero(~(errors <= criterion))
+    if above.size == 0:
+        return 0
+    k = int(above[-1]) + 1
+    return k if k < errors.size else None
+
+
+@torch.no_grad()
+def learnt_function(model: nn.Module, batch: Batch, k: int, grid: np.ndarray, *, index: int = 0,
+                    quadratic_map: str = DEFAULT_QUADRATIC_MAP) -> tuple[np.ndarray, np.ndarray]:
+    """The function a meta-learner holds after ``k`` examples, read out on a grid of inputs.
+
+    The network reads the first ``k`` examples of stream ``index``; its state then is what it has learned.
+    From that state, one query step per grid point ``(x1, x2)`` (with ``y_prev`` the ``k``-th target, as
+    in the stream) gives its prediction there. The true function of the stream is evaluated on the same
+    grid (continuous families).
+
+    Args:
+        model: a trained network (``inputs [B, T, 3] -> [B, T, 1]``).
+        batch: continuous streams; ``k`` must be < ``batch.seq_len``.
+        k: examples shown before the query, >= 0.
+        grid: ``[G]`` input values for both axes.
+        index: which stream.
+        quadratic_map: the output map the stream was made with (quadratic family).
+
+    Returns:
+        ``(learnt [G, G], true [G, G])``, row i is ``x2 = grid[i]``, column j is ``x1 = grid[j]``.
+    """
+    if batch.family in BOOLEAN_FAMILIES:
+        raise ValueError(f"learnt_function needs a continuous family, got {batch.family!r}")
+    if not isinstance(k, int) or not 0 <= k < batch.seq_len:
+        raise ValueError(f"k must be an integer in 0..{batch.seq_len - 1}, got {k!r}")
+    if not 0 <= index < batch.batch_size:
+        raise ValueError(f"index must be in 0..{batch.batch_size - 1}, got {index!r}")
+    grid = np.asarray(grid, dtype=np.float32)
+    x2g, x1g = np.meshgrid(grid, grid, indexing="ij")
+    queries = torch.from_numpy(np.stack([x1g.ravel(), x2g.ravel()], axis=1))  # [G*G, 2]
+    n = queries.shape[0]
+    prefix = batch.inputs[index, :k].unsqueeze(0).expand(n, -1, -1)
+    y_prev = batch.inputs[index, k, 2] if k > 0 else torch.tensor(0.0)
+    query = torch.cat([queries, y_prev.expand(n, 1)], dim=1).unsqueeze(1)
+    inputs = torch.cat([prefix, query], dim=1)
+    learnt = predict(model, Batch(batch.family, inputs, torch.zeros(n, k + 1, 1), None, None,
+                                  torch.zeros(n, k + 1, dtype=torch.bool)))[:, -1, 0]
+    coefficients = batch.coefficients[index, 0].expand(n, -1)
+    true = function_values(batch.family, queries[:, 0], queries[:, 1], coefficients=coefficients,
+                           quadratic_map=quadratic_map)
+    shape = (grid.size, grid.size)
+    return learnt.numpy().reshape(shape), true.numpy().reshape(shape)

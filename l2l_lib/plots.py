@@ -358,3 +358,37 @@ def plot_interventions(flipped: Sequence[np.ndarray], labels: Sequence[str], *, 
                          col_labels=PATTERNS, xlabel="answer to pattern", ylabel="overwritten slot of",
                          cmap="viridis", vmin=0.0, vmax=1.0, colorbar_label="fraction of answers flipped",
                          title=title)
+
+
+def plot_learnt_surfaces(true: np.ndarray, learnt: Mapping[int, np.ndarray], grid: np.ndarray, *,
+                         examples: tuple[np.ndarray, np.ndarray] | None = None, title: str | None = None) -> Figure:
+    """The true function beside what a learner holds after k examples, as heat maps on one colour scale.
+
+    Args:
+        true: ``[G, G]`` true values (row: x2, column: x1), e.g. from :func:`l2l_lib.evaluate.learnt_function`.
+        learnt: k -> ``[G, G]`` the learner's function after k examples.
+        grid: ``[G]`` the input values of both axes.
+        examples: ``(x1 [T], x2 [T])`` of the stream: the first k are drawn on the k panel.
+    """
+    panels = [("true function", true, 0)] + [(f"after {k} example{'s' if k != 1 else ''}", v, k)
+                                             for k, v in learnt.items()]
+    fig = Figure(figsize=(2.6 * len(panels) + 0.8, 3.0), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    extent = (float(grid[0]), float(grid[-1]), float(grid[0]), float(grid[-1]))
+    values = np.concatenate([np.ravel(v) for _, v, _ in panels])
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    image = None
+    for ax, (name, surface, k) in zip(axes, panels):
+        image = ax.imshow(surface, origin="lower", extent=extent, cmap="viridis", vmin=low, vmax=high)
+        if name != "true function":
+            error = float(np.sqrt(np.mean((np.asarray(surface) - np.asarray(true)) ** 2)))
+            name = f"{name}\n(RMS error {error:.3f})"
+            if examples is not None and k > 0:
+                ax.plot(examples[0][:k], examples[1][:k], "o", color="white", markeredgecolor="black", markersize=4)
+        ax.set_title(name, fontsize="small")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+    fig.colorbar(image, ax=axes.tolist(), label="output", shrink=0.85)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -14,4 +14,8 @@ SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
                 "b14_seq_len": 12, "n_test_sequences": 40, "eval_every": 10},
     "surgery": {"n_seeds": 2, "n_epochs": 40, "seq_len": 16, "batch_size": 4, "n_test_sequences": 40,
                 "eval_every": 10, "probe_sequences": 64, "probe_seq_len": 16},
+    "semilinear": {"n_seeds": 2, "n_epochs": 30, "seq_len": 40, "batch_size": 4, "eval_every": 10,
+                   "n_test_sequences": 20},
+    "quadratic": {"n_seeds": 2, "n_epochs": 20, "train_seq_len": 20, "seq_len": 40, "batch_size": 4,
+                  "hidden_size_2": 8, "eval_every": 10, "fixed_map_seeds": 1, "n_test_sequences": 10},
 }

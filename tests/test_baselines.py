@@ -238,3 +238,14 @@ def test_bad_arguments_name_the_parameter():
     for seq_len in (0, 2.0):
         with pytest.raises(ValueError, match="seq_len"):
             ideal_boolean16_sequence_mse(seq_len)
+
+
+def test_tune_online_gd_returns_the_rate_with_the_lowest_error():
+    from l2l_lib.baselines import tune_online_gd
+    from l2l_lib.evaluate import evaluation_batch
+    batch = evaluation_batch("semilinear", n_sequences=16, seq_len=60, seed=3)
+    best, scores = tune_online_gd(batch, (0.001, 1.0))
+    assert set(scores) == {0.001, 1.0} and best == min(scores, key=scores.get)
+    assert scores[1.0] < scores[0.001]  # a step size of 0.001 barely moves in 60 steps
+    with pytest.raises(ValueError, match="learning_rate"):
+        tune_online_gd(batch, (0.0,))

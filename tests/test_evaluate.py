@@ -103,3 +103,37 @@ def test_summarise_seeds_counts_successes_and_uses_the_sample_sd():
     assert summarise_seeds([0.01], 0.0043).sd == 0.0
     with pytest.raises(ValueError, match="values"):
         summarise_seeds([], 0.1)
+
+
+def test_examples_to_criterion_is_where_the_error_stays_below():
+    from l2l_lib.evaluate import examples_to_criterion
+    assert examples_to_criterion(np.array([0.3, 0.1, 0.02, 0.05, 0.01, 0.01]), 0.03) == 4  # 0.05 at k=3
+    assert examples_to_criterion(np.array([0.01, 0.01]), 0.03) == 0
+    assert examples_to_criterion(np.array([0.3, 0.01, 0.04]), 0.03) is None
+    with pytest.raises(ValueError, match="mse_by_position"):
+        examples_to_criterion(np.array([]), 0.1)
+
+
+def test_learnt_function_queries_the_state_after_k_examples():
+    from l2l_lib.evaluate import learnt_function
+    batch = evaluation_batch("quadratic", n_sequences=2, seq_len=12, seed=0)
+
+    class LastInputEcho(torch.nn.Module):  # predicts x1 + 10 * y_prev at every step
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, inputs):
+            return (inputs[..., :1] + 10 * inputs[..., 2:3]) + self.dummy
+
+    grid = np.linspace(-1, 1, 5)
+    learnt, true = learnt_function(LastInputEcho(), batch, 4, grid, index=1)
+    assert learnt.shape == true.shape == (5, 5)
+    expected = grid[None, :] + 10 * float(batch.targets[1, 3, 0])  # columns are x1; y_prev = 4th target
+    np.testing.assert_allclose(learnt, np.broadcast_to(expected, (5, 5)), atol=1e-5)
+    # the true surface is the stream's own function: it matches the stream's targets where inputs coincide
+    x1, x2 = batch.x[1, 0].tolist()
+    near = learnt_function(LastInputEcho(), batch, 0, np.array([x1, x2]), index=1)[1]
+    assert near[1, 0] == pytest.approx(float(batch.targets[1, 0, 0]), abs=1e-5)  # row x2, column x1
+    with pytest.raises(ValueError, match="k must be"):
+        learnt_function(LastInputEcho(), batch, 12, grid)

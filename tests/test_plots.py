@@ -135,3 +135,15 @@ def test_gate_weights_show_the_readout_in_the_titles():
     assert fig.axes[0].get_title() == f"unit h1 (read-out {weights[0]:+.1f})"
     with pytest.raises(ValueError, match="readout"):
         plots.plot_gate_weights(gate_table(model), readout=weights[:2])
+
+
+def test_learnt_surfaces_has_the_true_panel_then_one_per_k_on_one_scale():
+    grid = np.linspace(-1, 1, 4)
+    true = np.outer(grid, grid)
+    fig = plots.plot_learnt_surfaces(true, {1: np.zeros((4, 4)), 5: true}, grid,
+                                     examples=(np.array([0.1, 0.2, 0.3, 0.4, 0.5]), np.zeros(5)))
+    panels = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title().split("\n")[0] for ax in panels] == ["true function", "after 1 example", "after 5 examples"]
+    assert panels[2].get_title().endswith("(RMS error 0.000)")
+    assert len({ax.get_images()[0].get_clim() for ax in panels}) == 1
+    assert len(panels[2].get_lines()[0].get_xdata()) == 5
