@@ -34,9 +34,9 @@ from tqdm import tqdm
 
 from .checkpoints import atomic_save, code_fingerprint, default_cache_dir, safe_load
 from .model import _TORCH_GATE_ORDER, MetaLSTM, _gate_slice
-from .train import (CHECKPOINT_FILE, RESULT_FILE, History, TrainConfig, TrainResult, _evaluation_batches,
-                    _generator, _is_int, build_model, one_thread, resolve_device, set_learning_rate,
-                    training_batch)
+from .train import (CHECKPOINT_FILE, RESULT_FILE, BestWeights, History, TrainConfig, TrainResult,
+                    _evaluation_batches, _generator, _is_int, build_model, one_thread, resolve_device,
+                    set_learning_rate, training_batch)
 
 DEFAULT_PACK_SIZE = 8  # measured sweet spot on one CPU core (see benchmarks/)
 
@@ -221,6 +221,7 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.learning_rate)
     generators = [_generator(c.seed, 1) for c in configs]
     histories, start_epoch, elapsed = [History() for _ in configs], 0, 0.0
+    bests = [BestWeights() for _ in configs]
     config_dicts = [c.to_dict() for c in configs]
     if directory is not None and (directory / CHECKPOINT_FILE).exists():
         state = safe_load(directory / CHECKPOINT_FILE)
@@ -232,6 +233,7 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
             g.set_state(g_state)
         histories = [History.from_dict(h) for h in state["histories"]]
         start_epoch, elapsed = state["epoch"], state["wall_time"]
+        bests = [BestWeights.from_dict(b) for b in state["bests"]]
     evaluation = [_evaluation_batches(c) for c in configs]
 
     bar = tqdm(total=recipe.n_epochs, initial=start_epoch, disable=not progress, mininterval=1.0,
@@ -264,6 +266,11 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
                 history.val_mse.append(val[s])
                 history.held_out_mse.append(held[s])
                 history.seconds.append(seconds / n_seeds)
+            if recipe.keep_best and any(v < b.val for v, b in zip(val, bests)):
+                with torch.random.fork_rng(devices=[]):  # building the copies draws (discarded) initial weights
+                    singles = model.unpack()
+                for b, v, single in zip(bests, val, singles):
+                    b.offer(v, done, single.state_dict)
             loss_sums.zero_()
             loss_count = 0
             bar.set_postfix(val=f"{min(val):.4f}..{max(val):.4f}")
@@ -271,13 +278,18 @@ def _train_packed(configs: list[TrainConfig], directory: Path | None, progress: 
                 atomic_save({"format": 1, "configs": config_dicts, "epoch": done, "model": model.state_dict(),
                              "optimizer": optimizer.state_dict(),
                              "data_generators": [g.get_state() for g in generators],
-                             "histories": [h.to_dict() for h in histories], "wall_time": seconds},
+                             "histories": [h.to_dict() for h in histories], "wall_time": seconds,
+                             "bests": [b.to_dict() for b in bests]},
                             directory / CHECKPOINT_FILE)
             if callback is not None:
                 callback(done, histories)
     bar.close()
     wall_time = elapsed + time.perf_counter() - started if recipe.n_epochs > start_epoch else elapsed
     models = model.cpu().unpack()
+    for single, best, history in zip(models, bests, histories):
+        if best.state is not None:
+            single.load_state_dict(best.state)
+            history.selected_epoch = best.epoch
     results = [TrainResult(config=c, model=m, history=h, wall_time=wall_time / n_seeds)
                for c, m, h in zip(configs, models, histories)]
     if directory is not None:

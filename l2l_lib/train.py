@@ -55,6 +55,8 @@ class TrainConfig:
             that training sees Boolean functions only (a curriculum; 1: tables throughout).
         decay_fraction: the last fraction of ``n_epochs`` over which the learning rate decays to zero on a
             half cosine (0: a constant step size, as in the paper); see :func:`learning_rate_at`.
+        keep_best: return the weights of the evaluation with the lowest ``val_mse`` (training functions
+            only, never held-out ones) instead of the last weights; see :attr:`History.selected_epoch`.
         eval_every: Adam steps between evaluations, history points and checkpoints.
         eval_sequences: sequences in each fixed evaluation batch.
     """
@@ -75,6 +77,7 @@ class TrainConfig:
     table_fraction: float = 0.0
     tables_until: float = 1.0
     decay_fraction: float = 0.0
+    keep_best: bool = False
     eval_every: int = 250
     eval_sequences: int = 256
 
@@ -94,6 +97,7 @@ class TrainConfig:
         _check(len(self.hidden_sizes) > 0 and all(_is_int(h) and h >= 1 for h in self.hidden_sizes),
                "hidden_sizes", "a non-empty tuple of integers >= 1", self.hidden_sizes)
         _check(isinstance(self.forget_gate, bool), "forget_gate", "True or False", self.forget_gate)
+        _check(isinstance(self.keep_best, bool), "keep_best", "True or False", self.keep_best)
         _check(self.output in OUTPUTS, "output", f"one of {OUTPUTS}", self.output)
         for name in ("batch_size", "seq_len", "eval_every", "eval_sequences"):
             _check(_is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "an integer >= 1",
@@ -142,8 +146,8 @@ class TrainConfig:
         The presets hold the best recipe the book currently reports; the chapters' defaults are these.
         Boolean-16 and Boolean-14: the Boolean chapter's recipe (book/boolean.md), the paper's 6 units and
         sequence lengths, held-out functions including XOR and XNOR (Boolean-16) or three of the fourteen
-        (Boolean-14), plus random real-valued tables in half the training streams, a decaying step size
-        and clipping (chosen in benchmarks/results/boolean16_recipe_search.md). Semi-linear and
+        (Boolean-14), plus random real-valued tables in half the training streams, a decaying step size,
+        clipping and keeping the weights that do best on training functions (chosen in benchmarks/results/boolean16_recipe_search.md). Semi-linear and
         quadratic: the settings a throw-away prototype on this machine found to work
         (shared/notes/prototype-findings.md), Adam with lr 1e-2 and minibatches of 16.
 
@@ -174,11 +178,11 @@ PRESETS: dict[str, TrainConfig] = {
     # Tables, decay and clipping: the Boolean chapter's recipe (the paper's recipe is lr 1e-2 without them).
     "boolean16": TrainConfig(family="boolean16", held_out=(0, 6, 9), hidden_sizes=(6,), seq_len=256,
                              batch_size=16, learning_rate=2e-2, n_epochs=30_000, table_fraction=0.5,
-                             decay_fraction=0.5, grad_clip=1.0, eval_every=500),
+                             decay_fraction=0.5, grad_clip=1.0, keep_best=True, eval_every=500),
     # Paper: sequences of 64; the report trains on 11 of the 14 and holds out 3.
     "boolean14": TrainConfig(family="boolean14", held_out=(0, 5, 10), hidden_sizes=(6,), seq_len=64,
                              batch_size=16, learning_rate=2e-2, n_epochs=30_000, table_fraction=0.5,
-                             decay_fraction=0.5, grad_clip=1.0, eval_every=500),
+                             decay_fraction=0.5, grad_clip=1.0, keep_best=True, eval_every=500),
     # Paper: 6 units, sequences of 1000, 5000 epochs; the prototype reached 0.0006 after ~30k steps.
     "semilinear": TrainConfig(family="semilinear", hidden_sizes=(6,), seq_len=1000, batch_size=16,
                               learning_rate=1e-2, n_epochs=30_000),
@@ -195,7 +199,8 @@ class History:
     ``train_mse``: mean minibatch loss since the previous entry; ``val_mse``: MSE on a fixed batch of
     fresh sequences of the *training* functions (for continuous families: fresh functions), the only
     number model selection may use; ``held_out_mse``: MSE on a fixed batch of the held-out functions
-    (NaN when there are none); ``seconds``: training time so far.
+    (NaN when there are none); ``seconds``: training time so far; ``selected_epoch``: with
+    ``TrainConfig.keep_best``, the epoch whose weights were kept (None: the last weights).
     """
 
     epochs: list[int] = field(default_factory=list)
@@ -203,13 +208,40 @@ class History:
     val_mse: list[float] = field(default_factory=list)
     held_out_mse: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    selected_epoch: int | None = None
 
-    def to_dict(self) -> dict[str, list]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, list]) -> "History":
-        return cls(**{k: list(v) for k, v in data.items()})
+    def from_dict(cls, data: dict[str, Any]) -> "History":
+        return cls(**{k: v if k == "selected_epoch" else list(v) for k, v in data.items()})
+
+
+class BestWeights:
+    """The weights of the evaluation with the lowest validation MSE so far (``TrainConfig.keep_best``).
+
+    Model selection looks at ``History.val_mse`` only: fresh sequences of the training functions (for
+    continuous families, fresh functions), never held-out functions.
+    """
+
+    def __init__(self) -> None:
+        self.val, self.epoch, self.state = math.inf, None, None
+
+    def offer(self, val: float, epoch: int, state: Callable[[], dict[str, torch.Tensor]]) -> None:
+        """Keep ``state()`` (called only when needed) if ``val`` is the lowest seen."""
+        if val < self.val:
+            self.val, self.epoch = val, epoch
+            self.state = {k: v.detach().cpu().clone() for k, v in state().items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"val": self.val, "epoch": self.epoch, "state": self.state}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BestWeights":
+        best = cls()
+        best.val, best.epoch, best.state = data["val"], data["epoch"], data["state"]
+        return best
 
 
 @dataclass
@@ -333,7 +365,7 @@ def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: tor
     model = build_model(config).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     data_generator = _generator(config.seed, 1)
-    history, start_epoch, elapsed = History(), 0, 0.0
+    history, start_epoch, elapsed, best = History(), 0, 0.0, BestWeights()
     if directory is not None and (directory / CHECKPOINT_FILE).exists():
         state = safe_load(directory / CHECKPOINT_FILE)
         _check_same_config(state["config"], config, directory)
@@ -341,6 +373,7 @@ def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: tor
         optimizer.load_state_dict(state["optimizer"])
         data_generator.set_state(state["data_generator"])
         history, start_epoch, elapsed = History.from_dict(state["history"]), state["epoch"], state["wall_time"]
+        best = BestWeights.from_dict(state["best"])
     evaluation = _evaluation_batches(config)
 
     bar = tqdm(total=config.n_epochs, initial=start_epoch, disable=not progress, mininterval=1.0,
@@ -367,16 +400,22 @@ def _train(config: TrainConfig, directory: Path | None, progress: bool, dev: tor
             history.held_out_mse.append(_mse(model, evaluation["held_out"], dev) if "held_out" in evaluation
                                         else math.nan)
             history.seconds.append(seconds)
+            if config.keep_best:
+                best.offer(history.val_mse[-1], done, model.state_dict)
             loss_sum, loss_count = 0.0, 0
             bar.set_postfix(val=f"{history.val_mse[-1]:.4f}", held_out=f"{history.held_out_mse[-1]:.4f}")
             if directory is not None:
                 atomic_save({"format": 1, "config": config.to_dict(), "epoch": done, "model": model.state_dict(),
                              "optimizer": optimizer.state_dict(), "data_generator": data_generator.get_state(),
-                             "history": history.to_dict(), "wall_time": seconds}, directory / CHECKPOINT_FILE)
+                             "history": history.to_dict(), "wall_time": seconds, "best": best.to_dict()},
+                            directory / CHECKPOINT_FILE)
             if callback is not None:
                 callback(done, history)
     bar.close()
     wall_time = elapsed + time.perf_counter() - started if config.n_epochs > start_epoch else elapsed
+    if best.state is not None:
+        model.load_state_dict(best.state)
+        history.selected_epoch = best.epoch
     model.eval()
     result = TrainResult(config=config, model=model.cpu(), history=history, wall_time=wall_time)
     if directory is not None:

@@ -39,7 +39,8 @@ def test_pack_then_unpack_gives_the_same_networks_and_the_same_predictions():
 
 @pytest.mark.parametrize("overrides", [{}, {"forget_gate": False}, {"grad_clip": 0.05}, {"hidden_sizes": (4, 3)},
                                        {"table_fraction": 0.5},
-                                       {"table_fraction": 0.5, "tables_until": 0.5, "decay_fraction": 0.5}])
+                                       {"table_fraction": 0.5, "tables_until": 0.5, "decay_fraction": 0.5},
+                                       {"keep_best": True, "learning_rate": 0.3}])
 def test_packed_training_equals_training_each_seed_alone(overrides):
     configs = seeds_of(dataclasses.replace(RECIPE, **overrides), 3)
     alone = [train(c, progress=False) for c in configs]
@@ -48,6 +49,7 @@ def test_packed_training_equals_training_each_seed_alone(overrides):
         assert p.config == a.config
         assert_close_models(a.model, p.model)
         assert a.history.epochs == p.history.epochs
+        assert a.history.selected_epoch == p.history.selected_epoch
         for name in ("train_mse", "val_mse", "held_out_mse"):
             torch.testing.assert_close(torch.tensor(getattr(p.history, name)), torch.tensor(getattr(a.history, name)),
                                        atol=1e-5, rtol=0)

@@ -273,3 +273,33 @@ def test_training_uses_the_scheduled_learning_rate(monkeypatch):
     config = dataclasses.replace(TINY, n_epochs=10, decay_fraction=0.5)
     train(config, progress=False)
     assert used == [train_module.learning_rate_at(config, e) for e in range(10)]
+
+
+def test_keep_best_returns_the_weights_of_the_lowest_validation_error(tmp_path):
+    # a large step size makes the validation error go up and down, so the best is not the last
+    config = dataclasses.replace(TINY, n_epochs=60, eval_every=10, learning_rate=0.3, keep_best=True)
+    result = train(config, progress=False)
+    history = result.history
+    best = history.epochs[history.val_mse.index(min(history.val_mse))]
+    assert history.selected_epoch == best < 60  # (this run's best is not its end: the test means something)
+    # the kept weights are those of that epoch: a run stopped there (same data, no decay) has them
+    stopped = train(dataclasses.replace(config, n_epochs=best, keep_best=False), progress=False)
+    assert same_weights(result.model, stopped.model)
+    last = train(dataclasses.replace(config, keep_best=False), progress=False)
+    assert last.history.selected_epoch is None
+    assert last.history.val_mse == history.val_mse
+
+
+def test_keep_best_survives_an_interruption(tmp_path):
+    config = dataclasses.replace(TINY, n_epochs=60, eval_every=10, learning_rate=0.3, keep_best=True)
+    whole = train(config, progress=False)
+
+    def stop_at_30(epoch, history):
+        if epoch == 30:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, checkpoint_dir=tmp_path, progress=False, callback=stop_at_30)
+    resumed = train(config, checkpoint_dir=tmp_path, progress=False)
+    assert resumed.history.selected_epoch == whole.history.selected_epoch
+    assert same_weights(resumed.model, whole.model)
