@@ -23,7 +23,8 @@ import torch
 
 CACHE_ENV = "L2L_CACHE_DIR"
 FORMAT_VERSION = 1
-# The modules whose behaviour decides what a trained model is.
+# The modules whose behaviour decides what a trained model is (an architecture outside model.py adds its
+# own module to the key of the runs that use it, see TrainConfig.code_modules).
 _TRAINING_MODULES = ("tasks.py", "model.py", "train.py", "packed.py", "checkpoints.py")
 
 
@@ -63,11 +64,15 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
-def code_fingerprint() -> str:
-    """A hash of the training code's syntax tree (docstrings, comments and layout ignored)."""
+def code_fingerprint(extra_modules: tuple[str, ...] = ()) -> str:
+    """A hash of the training code's syntax tree (docstrings, comments and layout ignored).
+
+    Args:
+        extra_modules: further files of ``l2l_lib`` that a run depends on (e.g. its architecture's module).
+    """
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in _TRAINING_MODULES:
+    for name in _TRAINING_MODULES + tuple(extra_modules):
         tree = _strip_docstrings(ast.parse((here / name).read_text()))
         digest.update(name.encode())
         digest.update(ast.dump(tree, annotate_fields=False).encode())
@@ -75,8 +80,9 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def config_key(config_dict: dict[str, Any]) -> str:
+def config_key(config_dict: dict[str, Any], extra_modules: tuple[str, ...] = ()) -> str:
     """The cache folder name of a configuration: readable prefix plus a hash of config and code."""
     canonical = json.dumps(config_dict, sort_keys=True, default=list)
-    digest = hashlib.sha256(f"{FORMAT_VERSION}|{code_fingerprint()}|{canonical}".encode()).hexdigest()[:16]
+    code = code_fingerprint(extra_modules)
+    digest = hashlib.sha256(f"{FORMAT_VERSION}|{code}|{canonical}".encode()).hexdigest()[:16]
     return f"{config_dict.get('family', 'run')}-seed{config_dict.get('seed', 0)}-{digest}"

@@ -35,8 +35,8 @@ from tqdm import tqdm
 from .checkpoints import atomic_save, code_fingerprint, default_cache_dir, safe_load
 from .model import _TORCH_GATE_ORDER, MetaLSTM, _gate_slice
 from .train import (CHECKPOINT_FILE, RESULT_FILE, BestWeights, History, TrainConfig, TrainResult,
-                    _evaluation_batches, _generator, _is_int, build_model, one_thread, resolve_device,
-                    set_learning_rate, training_batch)
+                    _evaluation_batches, _generator, _is_int, build_model, load_or_train, one_thread,
+                    resolve_device, set_learning_rate, training_batch)
 
 DEFAULT_PACK_SIZE = 8  # measured sweet spot on one CPU core (see benchmarks/)
 
@@ -174,6 +174,9 @@ def _check_same_recipe(configs: list[TrainConfig]) -> None:
     seeds = [c.seed for c in configs]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"packed configs need distinct seeds, got {seeds}")
+    if first.architecture != "lstm":
+        raise ValueError(f"only architecture 'lstm' can be packed, got {first.architecture!r}; "
+                         "train_seeds trains other architectures one seed at a time")
 
 
 def _stack(batches: list, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -335,6 +338,8 @@ def train_seeds(config: TrainConfig, n_seeds: int, *, pack_size: int = DEFAULT_P
     if not _is_int(pack_size) or pack_size < 1:
         raise ValueError(f"pack_size must be an integer >= 1, got {pack_size!r}")
     configs = [replace(config, seed=config.seed + s) for s in range(n_seeds)]
+    if config.architecture != "lstm":  # not packable: one seed at a time, each in its own cache folder
+        return [load_or_train(c, cache_dir=cache_dir, progress=progress, device=device) for c in configs]
     root = Path(cache_dir or default_cache_dir())
     results: list[TrainResult] = []
     for start in range(0, n_seeds, pack_size):

@@ -27,6 +27,7 @@ from .tasks import (BOOLEAN_FAMILIES, DEFAULT_QUADRATIC_MAP, FAMILIES, QUADRATIC
                     make_batch)
 
 CHECKPOINT_FILE = "checkpoint.pt"
+ARCHITECTURES = ("lstm", "paper2001")
 RESULT_FILE = "result.pt"
 
 
@@ -37,6 +38,10 @@ class TrainConfig:
     Attributes:
         family: task family, one of :data:`l2l_lib.tasks.FAMILIES`.
         held_out: Boolean function ids never trained on (evaluated only); empty for continuous families.
+        architecture: ``"lstm"``: :class:`~l2l_lib.model.MetaLSTM` (stacked LSTM layers); ``"paper2001"``:
+            :class:`~l2l_lib.paper_net.PaperQuadraticNet`, our reconstruction of the paper's quadratic network
+            (12 original LSTM cells without forget gate, a 40-unit hidden layer fed back), which needs
+            ``hidden_sizes=(12, 40)`` and ``forget_gate=False``; it cannot be packed.
         hidden_sizes: LSTM units per layer.
         forget_gate: modern LSTM (True) or the original 1997/2001 cell (False).
         output: read-out squashing, ``"sigmoid"`` or ``"linear"``.
@@ -63,6 +68,7 @@ class TrainConfig:
 
     family: str = "boolean16"
     held_out: tuple[int, ...] = ()
+    architecture: str = "lstm"
     hidden_sizes: tuple[int, ...] = (6,)
     forget_gate: bool = True
     output: str = "sigmoid"
@@ -97,6 +103,11 @@ class TrainConfig:
         _check(len(self.hidden_sizes) > 0 and all(_is_int(h) and h >= 1 for h in self.hidden_sizes),
                "hidden_sizes", "a non-empty tuple of integers >= 1", self.hidden_sizes)
         _check(isinstance(self.forget_gate, bool), "forget_gate", "True or False", self.forget_gate)
+        _check(self.architecture in ARCHITECTURES, "architecture", f"one of {ARCHITECTURES}", self.architecture)
+        if self.architecture == "paper2001":
+            _check(self.hidden_sizes == (12, 40) and self.forget_gate is False and self.output == "sigmoid",
+                   "architecture", "'lstm', or 'paper2001' with hidden_sizes=(12, 40), forget_gate=False and "
+                   "output='sigmoid' (the 2001 network's fixed shape)", self.architecture)
         _check(isinstance(self.keep_best, bool), "keep_best", "True or False", self.keep_best)
         _check(self.output in OUTPUTS, "output", f"one of {OUTPUTS}", self.output)
         for name in ("batch_size", "seq_len", "eval_every", "eval_sequences"):
@@ -118,6 +129,11 @@ class TrainConfig:
                "a number in [0, 1]", self.tables_until)
         _check(_is_number(self.decay_fraction) and 0 <= self.decay_fraction <= 1, "decay_fraction",
                "a number in [0, 1]", self.decay_fraction)
+
+    @property
+    def code_modules(self) -> tuple[str, ...]:
+        """Modules beyond the training code that this run's cache key must cover (its architecture's)."""
+        return ("paper_net.py",) if self.architecture == "paper2001" else ()
 
     @property
     def train_functions(self) -> tuple[int, ...] | None:
@@ -275,10 +291,13 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epo
         group["lr"] = learning_rate_at(config, epoch)
 
 
-def build_model(config: TrainConfig) -> MetaLSTM:
+def build_model(config: TrainConfig) -> torch.nn.Module:
     """The untrained network of ``config``, initialised from ``config.seed`` (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
+        if config.architecture == "paper2001":
+            from .paper_net import PaperQuadraticNet  # only runs that use it depend on it (code_modules)
+            return PaperQuadraticNet()
         return MetaLSTM(config.hidden_sizes, forget_gate=config.forget_gate, output=config.output)
 
 
@@ -447,7 +466,7 @@ def load_result(directory: str | Path, expected: TrainConfig | None = None) -> T
 
 def cache_path(config: TrainConfig, cache_dir: str | Path | None = None) -> Path:
     """The folder where :func:`load_or_train` keeps the run of ``config``."""
-    return Path(cache_dir or default_cache_dir()) / config_key(config.to_dict())
+    return Path(cache_dir or default_cache_dir()) / config_key(config.to_dict(), config.code_modules)
 
 
 def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, progress: bool = True,

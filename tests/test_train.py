@@ -143,7 +143,7 @@ def test_cache_key_depends_on_config_and_code(monkeypatch):
     key = checkpoints.config_key(TINY.to_dict())
     assert key == checkpoints.config_key(TINY.to_dict())
     assert key != checkpoints.config_key(dataclasses.replace(TINY, learning_rate=0.02).to_dict())
-    monkeypatch.setattr(checkpoints, "code_fingerprint", lambda: "edited-code")
+    monkeypatch.setattr(checkpoints, "code_fingerprint", lambda extra_modules=(): "edited-code")
     assert key != checkpoints.config_key(TINY.to_dict())
 
 
@@ -303,3 +303,25 @@ def test_keep_best_survives_an_interruption(tmp_path):
     resumed = train(config, checkpoint_dir=tmp_path, progress=False)
     assert resumed.history.selected_epoch == whole.history.selected_epoch
     assert same_weights(resumed.model, whole.model)
+
+
+def test_the_2001_network_trains_through_the_same_path_and_is_cached_with_its_module(tmp_path):
+    from l2l_lib.checkpoints import code_fingerprint
+    from l2l_lib.packed import train_packed, train_seeds
+    from l2l_lib.paper_net import PAPER_WEIGHTS, PaperQuadraticNet
+    config = TrainConfig(family="quadratic", architecture="paper2001", hidden_sizes=(12, 40), forget_gate=False,
+                         seq_len=12, batch_size=4, n_epochs=6, eval_every=3, eval_sequences=8)
+    first, second = train_seeds(config, 2, cache_dir=tmp_path, progress=False)
+    assert isinstance(first.model, PaperQuadraticNet) and first.model.n_trainable_weights() == PAPER_WEIGHTS
+    assert (first.config.seed, second.config.seed) == (0, 1) and len(first.history.epochs) == 2
+    again = train_seeds(config, 2, cache_dir=tmp_path, progress=False)
+    assert all(r.from_cache for r in again) and same_weights(again[0].model, first.model)
+    # its cache key covers paper_net.py; an LSTM run's does not depend on that file
+    assert config.code_modules == ("paper_net.py",) and TrainConfig().code_modules == ()
+    assert code_fingerprint(("paper_net.py",)) != code_fingerprint()
+    with pytest.raises(ValueError, match="only architecture 'lstm' can be packed"):
+        train_packed([config, dataclasses.replace(config, seed=1)], progress=False)
+    with pytest.raises(ValueError, match="TrainConfig.architecture must be"):
+        dataclasses.replace(config, hidden_sizes=(6, 40))
+    with pytest.raises(ValueError, match="TrainConfig.architecture must be"):
+        TrainConfig(architecture="transformer")
