@@ -17,5 +17,6 @@ SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
     "semilinear": {"n_seeds": 2, "n_epochs": 30, "seq_len": 40, "batch_size": 4, "eval_every": 10,
                    "n_test_sequences": 20},
     "quadratic": {"n_seeds": 2, "n_epochs": 20, "train_seq_len": 20, "seq_len": 40, "batch_size": 4,
-                  "hidden_size_2": 8, "eval_every": 10, "fixed_map_seeds": 1, "n_test_sequences": 10},
+                  "hidden_size_2": 8, "eval_every": 10, "fixed_map_seeds": 1, "n_test_sequences": 10,
+                  "paper_net_seeds": 1, "paper_net_epochs": 10},
 }
