@@ -280,3 +280,55 @@ def learnt_function(model: nn.Module, batch: Batch, k: int, grid: np.ndarray, *,
                            quadratic_map=quadratic_map)
     shape = (grid.size, grid.size)
     return learnt.numpy().reshape(shape), true.numpy().reshape(shape)
+
+
+def boolean_examples_to_criterion(batch: Batch, predictions: torch.Tensor, n_correct: int = 2) -> np.ndarray:
+    """Per sequence, how many examples a learner needs until it answers every input pattern right for good.
+
+    A per-stream learning-speed score for the Boolean families, in the spirit of the paper's "examples
+    needed to learn a new function" (Hochreiter et al., 2001, Sec. 3). Only the first segment counts
+    (steps before the first unannounced switch); an answer is right when the prediction thresholded at
+    0.5 (``>= 0.5`` means 1, as in :func:`evaluate_predictions`) equals the target.
+
+    For each pattern ``p``, ``t_p`` is the first step such that the last ``n_correct`` answers to ``p`` up
+    to and including step ``t_p`` are all right and every later answer to ``p`` in the first segment is
+    right too. The criterion is reached after ``max_p t_p + 1`` examples (counting the one at ``t_p``;
+    steps are numbered from 0). Patterns are the four inputs ``(0,0), (0,1), (1,0), (1,1)``
+    (:meth:`~l2l_lib.tasks.Batch.patterns`); every Boolean function maps all four, so all must be
+    learnt.
+
+    Args:
+        batch: a Boolean batch (``batch.family`` in ``BOOLEAN_FAMILIES``).
+        predictions: ``[B, T, 1]``, the learner's predictions on ``batch``.
+        n_correct: consecutive right answers a pattern needs, an integer >= 1.
+
+    Returns:
+        float64 ``[B]``: examples to criterion, NaN where it is never reached (a pattern's last answer in
+        the first segment is wrong, or it is not seen ``n_correct`` times after its last wrong answer).
+    """
+    if batch.family not in BOOLEAN_FAMILIES:
+        raise ValueError(f"boolean_examples_to_criterion needs a Boolean family {BOOLEAN_FAMILIES}, "
+                         f"got {batch.family!r}")
+    _check_predictions(batch, predictions)
+    if isinstance(n_correct, bool) or not isinstance(n_correct, int) or n_correct < 1:
+        raise ValueError(f"n_correct must be an integer >= 1, got {n_correct!r}")
+
+    first_segment = torch.cumsum(batch.segment_starts.long(), dim=1) <= 1  # [B, T]
+    correct = (predictions[..., 0] >= 0.5).float() == batch.targets[..., 0]
+    pattern = batch.patterns()
+    steps = torch.arange(batch.seq_len).expand(batch.batch_size, -1)
+    reached_at = torch.zeros(batch.batch_size, dtype=torch.long)  # max_p t_p so far
+    reached = torch.ones(batch.batch_size, dtype=torch.bool)
+    for p in range(4):
+        mask = first_segment & (pattern == p)
+        occurrence = torch.cumsum(mask.long(), dim=1)  # 1-based index of each answer to p
+        last_wrong = torch.where(mask & ~correct, occurrence, torch.zeros_like(occurrence)).amax(1)  # 0: none
+        # The first answer after which n_correct in a row are right and none is wrong again.
+        needed = last_wrong + n_correct  # [B]
+        hit = mask & (occurrence == needed[:, None])
+        reached &= hit.any(1)
+        t_p = torch.where(hit, steps, torch.zeros_like(steps)).amax(1)
+        reached_at = torch.maximum(reached_at, t_p)
+    result = (reached_at + 1).double()
+    result[~reached] = float("nan")
+    return result.numpy()

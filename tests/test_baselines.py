@@ -249,3 +249,195 @@ def test_tune_online_gd_returns_the_rate_with_the_lowest_error():
     assert scores[1.0] < scores[0.001]  # a step size of 0.001 barely moves in 60 steps
     with pytest.raises(ValueError, match="learning_rate"):
         tune_online_gd(batch, (0.0,))
+
+
+# ----------------------------------------------------------------------------- k nearest neighbours
+@pytest.fixture
+def one_thread():
+    """Run a test on one intra-op thread: on oversubscribed cores, OpenMP's multi-threaded small ops can be
+    ~100x slower than one thread (the batch-GD tests took 45 s instead of 0.3 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def continuous_batch(xs: list[list[tuple[float, float]]], ys: list[list[float]], family: str = "semilinear") -> Batch:
+    """A continuous batch with chosen inputs and targets (one segment; the targets need not be a function)."""
+    x = torch.tensor(xs, dtype=torch.float32)
+    y = torch.tensor(ys, dtype=torch.float32).unsqueeze(-1)
+    y_prev = torch.cat([torch.zeros_like(y[:, :1]), y[:, :-1]], dim=1)
+    starts = torch.zeros(x.shape[:2], dtype=torch.bool)
+    starts[:, 0] = True
+    return Batch(family=family, inputs=torch.cat([x, y_prev], -1), targets=y, function_ids=None,
+                 coefficients=None, segment_starts=starts)
+
+
+def knn_reference(batch: Batch, k: int) -> torch.Tensor:
+    """Plain-Python kNN: sort the previous examples by (distance, most recent first)."""
+    out = torch.empty(batch.batch_size, batch.seq_len)
+    for b in range(batch.batch_size):
+        for t in range(batch.seq_len):
+            if t == 0:
+                out[b, t] = 0.5
+                continue
+            x = batch.x[b].double()
+            keyed = sorted(range(t), key=lambda s: (float(((x[s] - x[t]) ** 2).sum()), -s))
+            out[b, t] = sum(float(batch.targets[b, s, 0]) for s in keyed[:k]) / min(k, t)
+    return out.unsqueeze(-1)
+
+
+def test_knn_one_neighbour_answers_the_nearest_previous_target():
+    from l2l_lib.baselines import knn_predictions
+    xs = [[(0.0, 0.0), (1.0, 0.0), (0.9, 0.1), (0.1, -0.1), (0.6, 0.0)]]
+    ys = [[0.1, 0.2, 0.3, 0.4, 0.5]]
+    predictions = knn_predictions(continuous_batch(xs, ys), k=1)
+    assert predictions.shape == (1, 5, 1) and predictions.dtype == torch.float32
+    # t=0: nothing seen, family mean; t=1: only (0,0); t=2: (1,0) is nearer; t=3: (0,0); t=4: (0.9,0.1)
+    assert predictions[0, :, 0].tolist() == pytest.approx([0.5, 0.1, 0.2, 0.1, 0.3])
+
+
+def test_knn_averages_the_k_nearest_or_all_seen():
+    from l2l_lib.baselines import knn_predictions
+    xs = [[(0.0, 0.0), (0.5, 0.0), (-0.8, 0.0), (0.9, 0.0), (0.2, 0.0)]]
+    ys = [[0.2, 0.4, 0.6, 0.8, 0.0]]
+    predictions = knn_predictions(continuous_batch(xs, ys, family="quadratic"), k=2)[0, :, 0]
+    # t=1, 2: fewer than 2 seen, mean of all; t=3: nearest 0.9 are 0.5 (0.4) and 0 (0.2);
+    # t=4: nearest 0.2 are 0 (0.2) and 0.5 (0.4)
+    assert predictions.tolist() == pytest.approx([0.5, 0.2, 0.3, 0.3, 0.3])
+
+
+def test_knn_ties_go_to_the_most_recent_examples():
+    from l2l_lib.baselines import knn_predictions
+    # pattern (0,1) answers 0 under function 13, then 1 under function 2, then 0 again; (1,1) answers 1 once
+    xs = [[(0, 1), (1, 1), (0, 1), (0, 1), (0, 1), (0, 1)]]
+    batch = hand_batch("boolean16", xs, [[13, 13, 2, 2, 13, 13]])
+    assert batch.targets[0, :, 0].tolist() == [0, 1, 1, 1, 0, 0]
+    one = knn_predictions(batch, k=1)[0, :, 0].tolist()
+    assert one == [0.5, 0.0, 0.0, 1.0, 1.0, 0.0]  # the latest answer on the same pattern
+    two = knn_predictions(batch, k=2)[0, :, 0].tolist()
+    # t=2: (0,1) at t=0, then the farther (1,1) as the only one left; t=3: (0,1) at t=2 (1) and t=0 (0);
+    # t=4: t=3 and t=2 (both 1), not t=0; t=5: t=4 (0) and t=3 (1)
+    assert two == [0.5, 0.0, 0.5, 0.5, 1.0, 0.5]
+    assert knn_predictions(batch, k=10)[0, 5, 0].item() == pytest.approx(0.6)  # all five seen
+
+
+def test_knn_matches_a_plain_reference_and_ignores_switches():
+    from l2l_lib.baselines import knn_predictions
+    for family, k in (("semilinear", 3), ("boolean14", 3), ("boolean16", 1)):
+        batch = make_batch(family, 3, 14, switch_every=7, generator=gen(20))
+        assert torch.allclose(knn_predictions(batch, k=k), knn_reference(batch, k), atol=1e-6)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_knn_learns_and_rejects_bad_k():
+    from l2l_lib.baselines import knn_predictions
+    batch = make_batch("semilinear", 200, 60, generator=gen(21))
+    error = squared_error(knn_predictions(batch), batch).mean(0)
+    assert error[-10:].mean() < 0.2 * error[0]
+    for k in (0, -1, 2.5, True, None):
+        with pytest.raises(ValueError, match="k must be an integer >= 1"):
+            knn_predictions(batch, k=k)
+
+
+# ----------------------------------------------------------------------------- batch gradient descent
+def initial_net(hidden: int, seed: int, n_seq: int = 1, index: int = 0) -> list[torch.Tensor]:
+    """Sequence ``index``'s initial MLP drawn as online_gd_predictions draws a batch of ``n_seq``."""
+    g = gen(seed)
+    w1 = (2 * torch.rand(n_seq, 2, hidden, generator=g) - 1)[index] / math.sqrt(2)
+    b1 = (2 * torch.rand(n_seq, hidden, generator=g) - 1)[index] / math.sqrt(2)
+    w2 = (2 * torch.rand(n_seq, hidden, generator=g) - 1)[index] / math.sqrt(hidden)
+    b2 = (2 * torch.rand(n_seq, generator=g) - 1)[index] / math.sqrt(hidden)
+    return [w1, b1, w2, b2]
+
+
+def net(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    w1, b1, w2, b2 = params
+    return torch.sigmoid(torch.tanh(x @ w1 + b1) @ w2 + b2)
+
+
+def test_batch_gd_without_steps_is_the_untrained_network():
+    from l2l_lib.baselines import batch_gd_predictions
+    batch = make_batch("quadratic", 1, 7, generator=gen(22))
+    predictions = batch_gd_predictions(batch, hidden_size=4, steps_per_example=0, generator=gen(5))
+    assert predictions.shape == (1, 7, 1) and predictions.dtype == torch.float32
+    expected = net(initial_net(4, 5), batch.x[0])
+    assert torch.allclose(predictions[0, :, 0], expected, atol=1e-6)
+    assert not torch.allclose(predictions, batch_gd_predictions(batch, hidden_size=4, steps_per_example=1,
+                                                                generator=gen(5)))
+
+
+def test_batch_gd_one_step_on_two_examples_by_hand():
+    from l2l_lib.baselines import batch_gd_predictions, online_gd_predictions
+    batch = make_batch("semilinear", 1, 2, generator=gen(23))
+    hidden, lr = 3, 0.7
+    predictions = batch_gd_predictions(batch, hidden_size=hidden, learning_rate=lr, steps_per_example=1,
+                                       generator=gen(1))[0, :, 0]
+    w1, b1, w2, b2 = initial_net(hidden, 1)
+    x0, y0 = batch.x[0, 0], batch.targets[0, 0, 0]
+    h = torch.tanh(x0 @ w1 + b1)
+    p = torch.sigmoid(h @ w2 + b2)
+    assert predictions[0].item() == pytest.approx(p.item(), abs=1e-6)
+    d_out = (p - y0) * p * (1 - p)
+    d_hidden = d_out * w2 * (1 - h * h)
+    stepped = [w1 - lr * torch.outer(x0, d_hidden), b1 - lr * d_hidden, w2 - lr * d_out * h, b2 - lr * d_out]
+    assert predictions[1].item() == pytest.approx(net(stepped, batch.x[0, 1]).item(), abs=1e-6)
+    # with one example seen, one full-batch step is one online step
+    online = online_gd_predictions(batch, hidden_size=hidden, learning_rate=lr, generator=gen(1))[0, :, 0]
+    assert torch.allclose(predictions, online, atol=1e-6)
+
+
+def test_batch_gd_is_warm_started_full_batch_descent_on_the_mean_error():
+    from l2l_lib.baselines import batch_gd_predictions
+    batch = make_batch("boolean14", 2, 6, switch_every=3, generator=gen(24))
+    hidden, lr, steps = 5, 2.0, 3
+    predictions = batch_gd_predictions(batch, hidden_size=hidden, learning_rate=lr, steps_per_example=steps,
+                                       generator=gen(2))
+    for b in range(batch.batch_size):  # each sequence descends on its own examples only
+        params = [q.clone().requires_grad_() for q in initial_net(hidden, 2, batch.batch_size, b)]
+        for t in range(batch.seq_len):
+            for _ in range(steps if t > 0 else 0):  # the whole history: the switch at t=3 is not announced
+                loss = (0.5 * (batch.targets[b, :t, 0] - net(params, batch.x[b, :t])) ** 2).mean()
+                grads = torch.autograd.grad(loss, params)
+                params = [(q - lr * d).detach().requires_grad_() for q, d in zip(params, grads)]
+            assert net(params, batch.x[b, t]).item() == pytest.approx(predictions[b, t, 0].item(), abs=1e-5)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_batch_gd_error_falls_with_more_steps():
+    from l2l_lib.baselines import batch_gd_predictions, online_gd_predictions
+    batch = make_batch("semilinear", 64, 40, generator=gen(25))
+    errors = [squared_error(batch_gd_predictions(batch, learning_rate=3.0, steps_per_example=s, generator=gen(0)),
+                            batch).mean().item() for s in (0, 1, 5, 20)]
+    assert errors[0] > errors[1] > errors[2] > errors[3]
+    assert errors[3] < 0.6 * errors[1]
+    online = squared_error(online_gd_predictions(batch, learning_rate=3.0, generator=gen(0)), batch).mean().item()
+    assert errors[3] < online  # refitting on every example beats one step per example
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"hidden_size": 0}, "hidden_size"), ({"hidden_size": 2.5}, "hidden_size"),
+    ({"learning_rate": 0.0}, "learning_rate"), ({"learning_rate": -1.0}, "learning_rate"),
+    ({"learning_rate": math.nan}, "learning_rate"), ({"learning_rate": True}, "learning_rate"),
+    ({"steps_per_example": -1}, "steps_per_example"), ({"steps_per_example": 1.5}, "steps_per_example"),
+    ({"steps_per_example": True}, "steps_per_example")])
+def test_batch_gd_rejects_bad_arguments(kwargs, name):
+    from l2l_lib.baselines import batch_gd_predictions
+    with pytest.raises(ValueError, match=name):
+        batch_gd_predictions(make_batch("semilinear", 2, 3, generator=gen(26)), **kwargs)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_tune_batch_gd_returns_the_rate_with_the_lowest_error():
+    from l2l_lib.baselines import batch_gd_predictions, tune_batch_gd
+    batch = make_batch("semilinear", 16, 30, generator=gen(27))
+    best, scores = tune_batch_gd(batch, (0.001, 3.0), hidden_size=6, steps_per_example=5, seed=4)
+    assert set(scores) == {0.001, 3.0} and best == 3.0 and scores[3.0] < scores[0.001]
+    again = batch_gd_predictions(batch, hidden_size=6, learning_rate=0.001, steps_per_example=5, generator=gen(4))
+    assert scores[0.001] == pytest.approx(squared_error(again, batch).mean().item(), rel=1e-6)
+    best, scores = tune_batch_gd(batch, [100.0, 3.0, 0.01], hidden_size=6, steps_per_example=5)
+    assert best == min(scores, key=scores.get) and best != 100.0
+    with pytest.raises(ValueError, match="rates"):
+        tune_batch_gd(batch, ())
+    with pytest.raises(ValueError, match="learning_rate"):
+        tune_batch_gd(batch, (0.0,))

@@ -137,3 +137,106 @@ def test_learnt_function_queries_the_state_after_k_examples():
     assert near[1, 0] == pytest.approx(float(batch.targets[1, 0, 0]), abs=1e-5)  # row x2, column x1
     with pytest.raises(ValueError, match="k must be"):
         learnt_function(LastInputEcho(), batch, 12, grid)
+
+
+# ----------------------------------------------------------------------------- examples to criterion (Boolean)
+def criterion_batch(patterns: list[list[int]], switch_at: int | None = None) -> Batch:
+    """A boolean16 batch with chosen input patterns (0: (0,0) ... 3: (1,1)), function 10 (y = x2), and
+    an unannounced switch to function 5 (y = 1 - x2) at ``switch_at``."""
+    p = torch.tensor(patterns)
+    x = torch.stack([p // 2, p % 2], dim=-1).float()
+    ids = torch.full_like(p, 10)
+    starts = torch.zeros_like(p, dtype=torch.bool)
+    starts[:, 0] = True
+    if switch_at is not None:
+        ids[:, switch_at:] = 5
+        starts[:, switch_at] = True
+    y = ((ids >> p) & 1).float().unsqueeze(-1)
+    y_prev = torch.cat([torch.zeros_like(y[:, :1]), y[:, :-1]], dim=1)
+    return Batch("boolean16", torch.cat([x, y_prev], -1), y, ids, None, starts)
+
+
+def answers(batch: Batch, wrong: list[tuple[int, int]] = (), unsure: list[tuple[int, int]] = ()) -> torch.Tensor:
+    """The targets as predictions, flipped at the ``(sequence, step)`` pairs in ``wrong``; 0.5 in ``unsure``."""
+    pred = batch.targets.clone()
+    for b, t in wrong:
+        pred[b, t] = 1 - pred[b, t]
+    for b, t in unsure:
+        pred[b, t] = 0.5
+    return pred
+
+
+def test_boolean_examples_to_criterion_when_always_right():
+    from l2l_lib.evaluate import boolean_examples_to_criterion
+    batch = criterion_batch([[0, 1, 2, 3, 0, 1, 2, 3, 0], [3, 3, 2, 2, 1, 1, 0, 0, 0]])
+    assert batch.targets[0, :4, 0].tolist() == [0, 1, 0, 1]  # y = x2
+    perfect = batch.targets.clone()
+    result = boolean_examples_to_criterion(batch, perfect)
+    assert result.dtype == np.float64 and result.shape == (2,)
+    # each pattern's 2nd answer: t = 4..7 in the first stream (8 examples), t = 1, 3, 5, 7 in the second
+    np.testing.assert_array_equal(result, [8, 8])
+    np.testing.assert_array_equal(boolean_examples_to_criterion(batch, perfect, n_correct=1), [4, 7])
+    # three right answers in a row: pattern 3 is seen only twice in the first stream
+    np.testing.assert_array_equal(boolean_examples_to_criterion(batch, perfect, n_correct=3), [np.nan, np.nan])
+
+
+def test_boolean_examples_to_criterion_restarts_after_a_wrong_answer():
+    from l2l_lib.evaluate import boolean_examples_to_criterion
+    batch = criterion_batch([[0, 1, 2, 3, 0, 1, 2, 3, 0, 0, 1, 2, 3]] * 3)
+    # stream 0: wrong on the first (0,0): its two right answers are at t=4 and t=8 -> 9 examples. stream 1:
+    # wrong on the 2nd (0,0) (t=4): two more right answers needed, at t=8 and t=9 -> 10 examples.
+    # stream 2: wrong at the last (1,1) answer: never reached. The 0.5 answer at t=1 (target 1) counts
+    # as 1, so it is right.
+    pred = answers(batch, wrong=[(0, 0), (1, 4), (2, 12)], unsure=[(0, 1)])
+    result = boolean_examples_to_criterion(batch, pred)
+    np.testing.assert_array_equal(result, [9, 10, np.nan])
+    # a 0.5 answer to a 0 target is wrong (it reads as 1): the (0,0) run restarts after t=8
+    unsure = answers(batch, unsure=[(0, 8)])
+    assert np.isnan(boolean_examples_to_criterion(batch, unsure)[0])
+    np.testing.assert_array_equal(boolean_examples_to_criterion(batch, unsure, n_correct=1)[:1], [10])
+
+
+def test_boolean_examples_to_criterion_counts_only_the_first_segment():
+    from l2l_lib.evaluate import boolean_examples_to_criterion
+    patterns = [[0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]]
+    switched = criterion_batch(patterns, switch_at=8)
+    assert switched.targets[0, 8:, 0].tolist() == [1, 0, 1, 0]  # the new function
+    # wrong on every step after the switch: the first segment alone decides
+    pred = answers(switched, wrong=[(0, t) for t in range(8, 12)])
+    np.testing.assert_array_equal(boolean_examples_to_criterion(switched, pred), [8])
+    # a switch before each pattern's second answer: the later answers do not count
+    early = criterion_batch(patterns, switch_at=6)
+    assert np.isnan(boolean_examples_to_criterion(early, early.targets.clone())[0])
+    np.testing.assert_array_equal(boolean_examples_to_criterion(early, early.targets.clone(), n_correct=1), [4])
+
+
+def test_boolean_examples_to_criterion_matches_a_plain_reference():
+    from l2l_lib.evaluate import boolean_examples_to_criterion
+    batch = evaluation_batch("boolean16", n_sequences=40, seq_len=24, switch_every=16, seed=5)
+    pred = torch.rand(40, 24, 1, generator=torch.Generator().manual_seed(1))
+    pred = torch.where(torch.rand(40, 24, 1, generator=torch.Generator().manual_seed(2)) < 0.85,
+                       batch.targets, pred)  # mostly right
+    result = boolean_examples_to_criterion(batch, pred, n_correct=2)
+    for b in range(40):
+        per_pattern = []
+        for p in range(4):
+            steps = [t for t in range(16) if int(batch.patterns()[b, t]) == p]
+            right = [bool((pred[b, t, 0] >= 0.5) == (batch.targets[b, t, 0] == 1)) for t in steps]
+            found = [steps[j] for j in range(1, len(steps)) if all(right[j - 1:])]
+            per_pattern.append(found[0] if found else None)
+        expected = np.nan if None in per_pattern else max(per_pattern) + 1
+        np.testing.assert_array_equal(result[b], expected)
+    assert np.isfinite(result).any() and np.isnan(result).any()
+
+
+def test_boolean_examples_to_criterion_rejects_bad_arguments():
+    from l2l_lib.evaluate import boolean_examples_to_criterion
+    batch = criterion_batch([[0, 1, 2, 3]])
+    with pytest.raises(ValueError, match="Boolean family"):
+        continuous = evaluation_batch("semilinear", n_sequences=1, seq_len=4)
+        boolean_examples_to_criterion(continuous, continuous.targets.clone())
+    with pytest.raises(ValueError, match="predictions must have"):
+        boolean_examples_to_criterion(batch, batch.targets[..., 0])
+    for n_correct in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="n_correct must be an integer >= 1"):
+            boolean_examples_to_criterion(batch, batch.targets.clone(), n_correct=n_correct)
