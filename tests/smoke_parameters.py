@@ -19,4 +19,8 @@ SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
     "quadratic": {"n_seeds": 2, "n_epochs": 20, "train_seq_len": 20, "seq_len": 40, "batch_size": 4,
                   "hidden_size_2": 8, "eval_every": 10, "fixed_map_seeds": 1, "n_test_sequences": 10,
                   "paper_net_seeds": 1, "paper_net_epochs": 10},
+    "learners": {"n_seeds": 2, "boolean_chapter_seeds": 2, "continuous_chapter_seeds": 2, "b16_n_epochs": 20,
+                 "b16_seq_len": 16, "b14_n_epochs": 20, "b14_seq_len": 12, "sl_n_epochs": 20, "sl_seq_len": 30,
+                 "q_n_epochs": 10, "q_train_seq_len": 20, "batch_size": 4, "eval_every": 10,
+                 "n_test_sequences": 12, "test_seq_len": 24, "max_examples": 20, "switch_every": 8},
 }

@@ -26,3 +26,34 @@ def test_boolean_chapter_trains_the_presets():
                 preset.grad_clip, preset.keep_best, preset.batch_size, preset.hidden_sizes, preset.eval_every) == (
             p["learning_rate"], p["table_fraction"], p["tables_until"], p["decay_fraction"], p["grad_clip"],
             p["keep_best"], p["batch_size"], (p["hidden_size"],), p["eval_every"])
+
+
+def test_learners_chapter_asks_for_the_family_chapters_networks():
+    learners = cli.chapter_parameters("learners")
+    boolean, semilinear = cli.chapter_parameters("boolean"), cli.chapter_parameters("semilinear")
+    quadratic = cli.chapter_parameters("quadratic")
+    pairs = [
+        (learners["boolean_chapter_seeds"], boolean["n_seeds"]),
+        (learners["boolean_first_seed"], boolean["first_seed"]),
+        (learners["b16_n_epochs"], boolean["n_epochs"]), (learners["b16_seq_len"], boolean["seq_len"]),
+        (learners["b16_held_out"], boolean["held_out"]),
+        (learners["b14_n_epochs"], boolean["b14_n_epochs"]), (learners["b14_seq_len"], boolean["b14_seq_len"]),
+        (learners["b14_held_out"], boolean["b14_held_out"]),
+        (learners["continuous_chapter_seeds"], semilinear["n_seeds"]),
+        (learners["continuous_chapter_seeds"], quadratic["n_seeds"]),
+        (learners["continuous_first_seed"], semilinear["first_seed"]),
+        (learners["continuous_first_seed"], quadratic["first_seed"]),
+        (learners["sl_n_epochs"], semilinear["n_epochs"]), (learners["sl_seq_len"], semilinear["seq_len"]),
+        (learners["q_n_epochs"], quadratic["n_epochs"]), (learners["q_train_seq_len"], quadratic["train_seq_len"]),
+        (learners["decay_fraction"], semilinear["decay_fraction"]),
+        (learners["decay_fraction"], quadratic["decay_fraction"]),
+        (learners["eval_every"], semilinear["eval_every"]), (learners["eval_every"], quadratic["eval_every"]),
+        (learners["batch_size"], boolean["batch_size"]),
+    ]
+    assert [a for a, _ in pairs] == [b for _, b in pairs]
+    # the continuous chapters' other settings are the presets' (the learners chapter builds on those)
+    from l2l_lib.train import TrainConfig
+    sl, q = TrainConfig.preset("semilinear"), TrainConfig.preset("quadratic")
+    assert (sl.learning_rate, sl.hidden_sizes) == (semilinear["learning_rate"], (semilinear["hidden_size"],))
+    assert (q.learning_rate, q.hidden_sizes, q.quadratic_map) == (
+        quadratic["learning_rate"], (quadratic["hidden_size"], quadratic["hidden_size_2"]), quadratic["quadratic_map"])
