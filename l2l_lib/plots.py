@@ -296,8 +296,9 @@ def _heatmap_grid(matrices: Sequence[np.ndarray], titles: Sequence[str], *, row_
             for c in range(values.shape[1]):
                 if np.isfinite(values[r, c]):
                     shade = (values[r, c] - vmin) / (vmax - vmin) if vmax > vmin else 0.0
+                    # viridis and magma run from dark to light: dark text on the light half
                     ax.text(c, r, f"{values[r, c]:.2f}", ha="center", va="center", fontsize="x-small",
-                            color="black" if 0.25 < shade < 0.75 else "white")
+                            color="black" if shade > 0.5 else "white")
         if outline is not None:
             for r, c in enumerate(outline[k]):
                 if c is not None and c >= 0:
