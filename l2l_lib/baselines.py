@@ -35,7 +35,8 @@ def _check_family(batch: Batch, allowed: tuple[str, ...], learner: str) -> None:
 
 
 # ----------------------------------------------------------------------------- Boolean: ideal learner
-def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[int] | None = None) -> torch.Tensor:
+def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[int] | None = None,
+                              prior: tuple[float, ...] | list[float] | None = None) -> torch.Tensor:
     """Bayes-optimal (under squared error) predictions for a Boolean family.
 
     The prediction is the posterior mean of ``f(x_t)`` under a uniform prior over ``functions``,
@@ -54,6 +55,9 @@ def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[in
         batch: a Boolean batch (``batch.family`` in ``BOOLEAN_FAMILIES``); inputs in ``{0, 1}``.
         functions: the prior's support, distinct function ids in 0..15 (see
             :func:`~l2l_lib.tasks.truth_table`); default: all functions of ``batch.family``.
+        prior: one positive weight per function in ``functions`` (normalised here); default uniform.
+            E.g. the 13 training functions at weight 1 and the 3 held-out ones at 1e-6: a learner that bets
+            on the training functions and turns to the others only when the examples rule those out.
 
     Returns:
         float32 ``[batch, seq_len, 1]``: ``P(y_t = 1 | examples before t)``.
@@ -66,6 +70,13 @@ def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[in
     if not functions or not valid_ids or len(set(functions)) != len(functions):
         raise ValueError(f"functions must be None or a non-empty list of distinct ids in 0..15, got {functions!r}")
 
+    if prior is None:
+        weights = torch.ones(len(functions), dtype=torch.float64)
+    else:
+        weights = torch.as_tensor(prior, dtype=torch.float64)
+        if weights.shape != (len(functions),) or not bool(torch.isfinite(weights).all()) or not bool((weights > 0).all()):
+            raise ValueError(f"prior must be None or one positive finite weight per function ({len(functions)}), "
+                             f"got {prior!r}")
     outputs_by_pattern = boolean_table(functions).T.bool()  # [4, K]
     pattern = batch.patterns()  # [B, T], as in truth_table
     observed = batch.targets[..., 0] > 0.5  # [B, T]
@@ -73,7 +84,8 @@ def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[in
     predictions = torch.empty(batch.batch_size, batch.seq_len)
     for t in range(batch.seq_len):
         outputs = outputs_by_pattern[pattern[:, t]]  # [B, K]: each function's answer to x_t
-        predictions[:, t] = (consistent & outputs).sum(1) / consistent.sum(1)
+        mass = consistent.double() * weights  # [B, K]
+        predictions[:, t] = ((mass * outputs.double()).sum(1) / mass.sum(1)).float()
         agrees = outputs == observed[:, t, None]
         updated = consistent & agrees
         restart = torch.where(agrees.any(1, keepdim=True), agrees, torch.ones_like(agrees))

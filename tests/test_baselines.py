@@ -441,3 +441,24 @@ def test_tune_batch_gd_returns_the_rate_with_the_lowest_error():
         tune_batch_gd(batch, ())
     with pytest.raises(ValueError, match="learning_rate"):
         tune_batch_gd(batch, (0.0,))
+
+
+def test_bayes_prior_weights_bet_on_the_heavy_functions_until_the_examples_rule_them_out():
+    from l2l_lib.baselines import bayes_boolean_predictions
+    from l2l_lib.evaluate import evaluation_batch
+    batch = evaluation_batch("boolean16", functions=(6,), n_sequences=64, seq_len=24, seed=5)  # XOR streams
+    uniform = bayes_boolean_predictions(batch)
+    assert torch.equal(uniform, bayes_boolean_predictions(batch, prior=[1.0] * 16))
+    train = [k for k in range(16) if k not in (0, 6, 9)]
+    weights = [1.0 if k in train else 1e-6 for k in range(16)]
+    recogniser = bayes_boolean_predictions(batch, prior=weights)
+    # once every pattern has been seen, both know XOR exactly; before, the recogniser errs more
+    seen_all = torch.stack([(batch.patterns()[:, :t] == p).any(1) for t in range(24) for p in range(4)]
+                           ).view(24, 4, 64).all(1).T  # [B, T]
+    torch.testing.assert_close(recogniser[seen_all], uniform[seen_all])
+    err = lambda p: float(((p - batch.targets) ** 2).mean())  # noqa: E731
+    assert err(recogniser) > err(uniform)
+    with pytest.raises(ValueError, match="prior"):
+        bayes_boolean_predictions(batch, prior=[1.0] * 3)
+    with pytest.raises(ValueError, match="prior"):
+        bayes_boolean_predictions(batch, prior=[0.0] * 16)
