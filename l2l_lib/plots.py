@@ -214,7 +214,7 @@ def plot_seed_scores(scores: Mapping[str, Sequence[float]], *, references: Mappi
     """
     if not scores:
         raise ValueError("scores must name at least one recipe")
-    fig = Figure(figsize=(1.6 + 1.5 * len(scores), 4), layout="constrained")
+    fig = Figure(figsize=(1.6 + 1.5 * len(scores) + (2.8 if references else 0), 4), layout="constrained")
     ax = fig.subplots()
     for k, (label, values) in enumerate(scores.items()):
         values = np.asarray(values, dtype=float)
@@ -231,8 +231,8 @@ def plot_seed_scores(scores: Mapping[str, Sequence[float]], *, references: Mappi
     ax.set_yscale("log")
     ax.set_ylabel(f"{ylabel} (one dot per seed)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    if references:
-        ax.legend(fontsize="small", loc="best")
+    if references:  # beside the axes: inside, it would hide seeds
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
     return fig
@@ -253,6 +253,8 @@ def plot_pattern_count(mse: Mapping[str, np.ndarray | Sequence[np.ndarray]],
     for ax, curves, ylabel, log_y in ((axes[0], mse, "MSE", True), (axes[1], accuracy, "accuracy", False)):
         for k, (label, values) in enumerate(curves.items()):
             runs = np.atleast_2d(np.asarray(values, dtype=float))
+            if log_y:  # an error of exactly 0 (the ideal learner on a seen pattern) has no place on a log axis
+                runs = np.where(runs > 0, runs, np.nan)
             counts = np.arange(runs.shape[1])
             color = f"C{k % 10}"
             ax.plot(counts, runs.mean(0), "o-", color=color, label=label)
