@@ -44,6 +44,7 @@ def test_learners_chapter_asks_for_the_family_chapters_networks():
         (learners["continuous_first_seed"], semilinear["first_seed"]),
         (learners["continuous_first_seed"], quadratic["first_seed"]),
         (learners["sl_n_epochs"], semilinear["n_epochs"]), (learners["sl_seq_len"], semilinear["seq_len"]),
+        (learners["sl_grad_clip"], semilinear["grad_clip"]), (learners["sl_keep_best"], semilinear["keep_best"]),
         (learners["q_n_epochs"], quadratic["n_epochs"]), (learners["q_train_seq_len"], quadratic["train_seq_len"]),
         (learners["decay_fraction"], semilinear["decay_fraction"]),
         (learners["decay_fraction"], quadratic["decay_fraction"]),
