@@ -57,7 +57,7 @@ def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequ
 
 def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray]], *, max_steps: int | None = None,
                            log_y: bool = True, ylabel: str = "MSE", xlabel: str = "examples seen so far",
-                           title: str | None = None) -> Figure:
+                           ymin: float | None = None, title: str | None = None) -> Figure:
     """Error versus number of examples seen, one line per learner, with a band over runs.
 
     Args:
@@ -65,6 +65,8 @@ def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray
             (e.g. seeds): the line is the mean over runs, the band spans the lowest to the highest run.
         max_steps: show only the first ``max_steps`` positions.
         log_y: logarithmic error axis.
+        ymin: lower end of the error axis (e.g. 1e-6, so that an exact learner's 1e-15 does not squash the
+            others); curves below it leave the plot.
     """
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
@@ -79,6 +81,8 @@ def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray
             ax.fill_between(steps, runs.min(0), runs.max(0), color=color, alpha=0.2, linewidth=0)
     if log_y:
         ax.set_yscale("log")
+    if ymin is not None:
+        ax.set_ylim(bottom=ymin)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)

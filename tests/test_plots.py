@@ -147,3 +147,9 @@ def test_learnt_surfaces_has_the_true_panel_then_one_per_k_on_one_scale():
     assert panels[2].get_title().endswith("(RMS error 0.000)")
     assert len({ax.get_images()[0].get_clim() for ax in panels}) == 1
     assert len(panels[2].get_lines()[0].get_xdata()) == 5
+
+
+def test_error_by_position_can_cut_the_axis_below_an_exact_learner():
+    fig = plots.plot_error_by_position({"exact": np.array([0.1, 1e-15, 1e-15]), "lstm": np.array([0.1, 0.01, 0.001])},
+                                       ymin=1e-6)
+    assert fig.axes[0].get_ylim()[0] == pytest.approx(1e-6)
