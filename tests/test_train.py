@@ -82,8 +82,10 @@ def test_held_out_functions_are_never_trained_on(monkeypatch):
     assert len(seen) == TINY.n_epochs and ids.isdisjoint({6, 9}) and len(ids) == 14
 
 
-def test_interrupted_run_resumes_to_the_same_result(tmp_path):
-    uninterrupted = train(TINY, progress=False)
+@pytest.mark.parametrize("config", [TINY, dataclasses.replace(TINY, learning_rate=0.5, eval_every=10, keep_best=True)],
+                         ids=["last-weights", "keep-best"])
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, config):
+    uninterrupted = train(config, progress=False)
 
     class Stop(Exception):
         pass
@@ -93,12 +95,15 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        train(TINY, checkpoint_dir=tmp_path, progress=False, callback=stop_at_40)
+        train(config, checkpoint_dir=tmp_path, progress=False, callback=stop_at_40)
     state = checkpoints.safe_load(tmp_path / train_module.CHECKPOINT_FILE)
     assert state["epoch"] == 40
-    resumed = train(TINY, checkpoint_dir=tmp_path, progress=False)
+    resumed = train(config, checkpoint_dir=tmp_path, progress=False)
     assert same_weights(resumed.model, uninterrupted.model)
     assert curves(resumed.history) == curves(uninterrupted.history)
+    assert resumed.history.selected_epoch == uninterrupted.history.selected_epoch  # keep_best's choice too
+    if config.keep_best:  # chosen before the interruption, so only the checkpoint can carry it over
+        assert uninterrupted.history.selected_epoch <= 40
     # finished: the checkpoint is gone, the result stays, no temporary files are left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == [train_module.RESULT_FILE]
 
@@ -288,21 +293,6 @@ def test_keep_best_returns_the_weights_of_the_lowest_validation_error(tmp_path):
     last = train(dataclasses.replace(config, keep_best=False), progress=False)
     assert last.history.selected_epoch is None
     assert last.history.val_mse == history.val_mse
-
-
-def test_keep_best_survives_an_interruption(tmp_path):
-    config = dataclasses.replace(TINY, n_epochs=60, eval_every=10, learning_rate=0.3, keep_best=True)
-    whole = train(config, progress=False)
-
-    def stop_at_30(epoch, history):
-        if epoch == 30:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train(config, checkpoint_dir=tmp_path, progress=False, callback=stop_at_30)
-    resumed = train(config, checkpoint_dir=tmp_path, progress=False)
-    assert resumed.history.selected_epoch == whole.history.selected_epoch
-    assert same_weights(resumed.model, whole.model)
 
 
 def test_the_2001_network_trains_through_the_same_path_and_is_cached_with_its_module(tmp_path):
