@@ -22,10 +22,11 @@ from typing import Any
 import torch
 
 CACHE_ENV = "L2L_CACHE_DIR"
-FORMAT_VERSION = 1
+# 2: one format for one seed and for packs ("configs", "models", "histories" are lists; "step", not "epoch").
+FORMAT_VERSION = 2
 # The modules whose behaviour decides what a trained model is (an architecture outside model.py adds its
 # own module to the key of the runs that use it, see TrainConfig.code_modules).
-_TRAINING_MODULES = ("tasks.py", "model.py", "train.py", "packed.py", "checkpoints.py")
+_TRAINING_MODULES = ("tasks.py", "model.py", "config.py", "trainer.py", "train.py", "packed.py", "checkpoints.py")
 
 
 def default_cache_dir() -> Path:
@@ -80,9 +81,18 @@ def code_fingerprint(extra_modules: tuple[str, ...] = ()) -> str:
     return digest.hexdigest()[:16]
 
 
-def config_key(config_dict: dict[str, Any], extra_modules: tuple[str, ...] = ()) -> str:
-    """The cache folder name of a configuration: readable prefix plus a hash of config and code."""
-    canonical = json.dumps(config_dict, sort_keys=True, default=list)
+def run_key(config_dicts: list[dict[str, Any]], extra_modules: tuple[str, ...] = ()) -> str:
+    """The cache folder name of a run of one or more seeds: a readable prefix, then a hash of the format,
+    the training code and the configs (in order).
+
+    Args:
+        config_dicts: the runs' ``TrainConfig.to_dict()``, one per seed.
+        extra_modules: further files of ``l2l_lib`` the run depends on (see :func:`code_fingerprint`).
+    """
+    canonical = json.dumps(config_dicts, sort_keys=True, default=list)
     code = code_fingerprint(extra_modules)
     digest = hashlib.sha256(f"{FORMAT_VERSION}|{code}|{canonical}".encode()).hexdigest()[:16]
-    return f"{config_dict.get('family', 'run')}-seed{config_dict.get('seed', 0)}-{digest}"
+    family, seeds = config_dicts[0].get("family", "run"), [c.get("seed", 0) for c in config_dicts]
+    if len(seeds) == 1:
+        return f"{family}-seed{seeds[0]}-{digest}"
+    return f"{family}-seeds{seeds[0]}-{seeds[-1]}-pack{len(seeds)}-{digest}"

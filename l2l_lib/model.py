@@ -144,10 +144,16 @@ class Trace:
     o: list[torch.Tensor]
 
 
+def gate_rows(gate: str, n_hidden: int, n_blocks: int = 1, block: int = 0) -> slice:
+    """The rows of gate ``gate`` (``"i"``, ``"f"``, ``"j"``, ``"o"``) that belong to ``block`` in an ``nn.LSTM``
+    layer of ``n_blocks`` blocks of ``n_hidden`` units (``nn.LSTM`` stacks its rows gate by gate: i, f, g, o,
+    each over all units; one network is one block)."""
+    start = _TORCH_GATE_ORDER[gate] * n_blocks * n_hidden + block * n_hidden
+    return slice(start, start + n_hidden)
+
+
 def _gate_slice(layer: nn.LSTM, gate: str) -> slice:
-    n = layer.hidden_size
-    k = _TORCH_GATE_ORDER[gate]
-    return slice(k * n, (k + 1) * n)
+    return gate_rows(gate, layer.hidden_size)
 
 
 def _pin_forget_gate(layer: nn.LSTM) -> None:

@@ -10,7 +10,7 @@ from l2l_lib.packed import PackedMetaLSTM, pack_key, train_packed, train_seeds
 from l2l_lib.tasks import make_batch
 from l2l_lib.train import CHECKPOINT_FILE, RESULT_FILE, TrainConfig, build_model, train
 
-RECIPE = TrainConfig(family="boolean16", held_out=(6, 9), seq_len=20, batch_size=8, n_epochs=40, eval_every=20,
+RECIPE = TrainConfig(family="boolean16", held_out=(6, 9), seq_len=20, batch_size=8, n_steps=40, eval_every=20,
                      eval_sequences=16)
 
 
@@ -48,8 +48,8 @@ def test_packed_training_equals_training_each_seed_alone(overrides):
     for a, p in zip(alone, packed):
         assert p.config == a.config
         assert_close_models(a.model, p.model)
-        assert a.history.epochs == p.history.epochs
-        assert a.history.selected_epoch == p.history.selected_epoch
+        assert a.history.steps == p.history.steps
+        assert a.history.selected_step == p.history.selected_step
         for name in ("train_mse", "val_mse", "held_out_mse"):
             torch.testing.assert_close(torch.tensor(getattr(p.history, name)), torch.tensor(getattr(a.history, name)),
                                        atol=1e-5, rtol=0)
@@ -57,7 +57,7 @@ def test_packed_training_equals_training_each_seed_alone(overrides):
 
 def test_clipping_is_per_seed():
     # with a tight clip, one seed's large gradient must not shrink another seed's step
-    configs = seeds_of(dataclasses.replace(RECIPE, grad_clip=1e-3, n_epochs=5, eval_every=5), 2)
+    configs = seeds_of(dataclasses.replace(RECIPE, grad_clip=1e-3, n_steps=5, eval_every=5), 2)
     packed = train_packed(configs, progress=False)
     alone = train(configs[1], progress=False)
     assert_close_models(packed[1].model, alone.model, atol=1e-6)
@@ -101,7 +101,7 @@ def test_interrupted_packed_run_resumes_to_the_same_result(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [RESULT_FILE]
     again = train_packed(configs, checkpoint_dir=tmp_path, progress=False)
     assert all(r.from_cache for r in again)
-    with pytest.raises(ValueError, match="other configs"):
+    with pytest.raises(ValueError, match="other TrainConfigs"):
         train_packed(seeds_of(dataclasses.replace(RECIPE, seq_len=21), 2), checkpoint_dir=tmp_path, progress=False)
 
 

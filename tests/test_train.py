@@ -9,11 +9,13 @@ import torch
 
 from l2l_lib import checkpoints
 from l2l_lib.tasks import make_batch
-from l2l_lib.train import PRESETS, TrainConfig, load_or_train, train
+from l2l_lib.recipes import RECIPES
+from l2l_lib.train import TrainConfig, load_or_train, train
 
 train_module = importlib.import_module("l2l_lib.train")  # the package exports train(), the function
+trainer_module = importlib.import_module("l2l_lib.trainer")  # the loop: where training draws its batches
 
-TINY = TrainConfig(family="boolean16", held_out=(6, 9), seq_len=24, batch_size=8, n_epochs=60, eval_every=20,
+TINY = TrainConfig(family="boolean16", held_out=(6, 9), seq_len=24, batch_size=8, n_steps=60, eval_every=20,
                    eval_sequences=32)
 
 
@@ -23,7 +25,7 @@ def same_weights(a, b):
 
 
 def curves(history):
-    return history.epochs, history.train_mse, history.val_mse, history.held_out_mse
+    return history.steps, history.train_mse, history.val_mse, history.held_out_mse
 
 
 def test_same_seed_same_run_and_other_seed_other_run():
@@ -42,17 +44,17 @@ def test_training_does_not_touch_the_global_rng():
 
 
 def test_history_has_an_entry_per_evaluation_and_one_at_the_end():
-    result = train(dataclasses.replace(TINY, n_epochs=50), progress=False)
-    assert result.history.epochs == [20, 40, 50]
+    result = train(dataclasses.replace(TINY, n_steps=50), progress=False)
+    assert result.history.steps == [20, 40, 50]
     assert all(math.isfinite(v) for v in result.history.held_out_mse)
     assert result.wall_time > 0 and result.history.seconds == sorted(result.history.seconds)
-    continuous = train(TrainConfig(family="semilinear", seq_len=10, batch_size=4, n_epochs=20, eval_every=10,
+    continuous = train(TrainConfig(family="semilinear", seq_len=10, batch_size=4, n_steps=20, eval_every=10,
                                    eval_sequences=8), progress=False)
     assert all(math.isnan(v) for v in continuous.history.held_out_mse)
 
 
 def test_meta_training_lowers_the_error_below_the_constant_predictor():
-    config = TrainConfig(family="semilinear", seq_len=50, n_epochs=400, eval_every=100, eval_sequences=64)
+    config = TrainConfig(family="semilinear", seq_len=50, n_steps=400, eval_every=100, eval_sequences=64)
     result = train(config, progress=False)
     batch = make_batch("semilinear", 2000, 50, generator=torch.Generator().manual_seed(0))
     constant_mse = float(((batch.targets - 0.5) ** 2).mean())
@@ -63,7 +65,7 @@ def test_meta_training_lowers_the_error_below_the_constant_predictor():
 def training_function_ids(monkeypatch, config):
     """Train ``config`` and return the function ids of every training minibatch it drew."""
     seen = []
-    real = train_module.make_batch
+    real = trainer_module.make_batch
 
     def spy(family, batch_size, seq_len, **kwargs):
         batch = real(family, batch_size, seq_len, **kwargs)
@@ -71,7 +73,7 @@ def training_function_ids(monkeypatch, config):
             seen.append(batch.function_ids)
         return batch
 
-    monkeypatch.setattr(train_module, "make_batch", spy)
+    monkeypatch.setattr(trainer_module, "make_batch", spy)
     train(config, progress=False)
     return seen
 
@@ -79,7 +81,7 @@ def training_function_ids(monkeypatch, config):
 def test_held_out_functions_are_never_trained_on(monkeypatch):
     seen = training_function_ids(monkeypatch, TINY)
     ids = set(torch.cat(seen).unique().tolist())
-    assert len(seen) == TINY.n_epochs and ids.isdisjoint({6, 9}) and len(ids) == 14
+    assert len(seen) == TINY.n_steps and ids.isdisjoint({6, 9}) and len(ids) == 14
 
 
 @pytest.mark.parametrize("config", [TINY, dataclasses.replace(TINY, learning_rate=0.5, eval_every=10, keep_best=True)],
@@ -97,27 +99,27 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, config):
     with pytest.raises(Stop):
         train(config, checkpoint_dir=tmp_path, progress=False, callback=stop_at_40)
     state = checkpoints.safe_load(tmp_path / train_module.CHECKPOINT_FILE)
-    assert state["epoch"] == 40
+    assert state["step"] == 40 and state["format"] == checkpoints.FORMAT_VERSION
     resumed = train(config, checkpoint_dir=tmp_path, progress=False)
     assert same_weights(resumed.model, uninterrupted.model)
     assert curves(resumed.history) == curves(uninterrupted.history)
-    assert resumed.history.selected_epoch == uninterrupted.history.selected_epoch  # keep_best's choice too
+    assert resumed.history.selected_step == uninterrupted.history.selected_step  # keep_best's choice too
     if config.keep_best:  # chosen before the interruption, so only the checkpoint can carry it over
-        assert uninterrupted.history.selected_epoch <= 40
+        assert uninterrupted.history.selected_step <= 40
     # finished: the checkpoint is gone, the result stays, no temporary files are left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == [train_module.RESULT_FILE]
 
 
 def test_checkpoint_folder_belongs_to_one_config(tmp_path):
     train(TINY, checkpoint_dir=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="different TrainConfig"):
+    with pytest.raises(ValueError, match="holds a run of other TrainConfigs"):
         train(dataclasses.replace(TINY, seed=5), checkpoint_dir=tmp_path, progress=False)
 
 
 def test_files_load_with_weights_only(tmp_path):
     train(TINY, checkpoint_dir=tmp_path, progress=False)
     state = torch.load(tmp_path / train_module.RESULT_FILE, weights_only=True)
-    assert TrainConfig.from_dict(state["config"]) == TINY
+    assert [TrainConfig.from_dict(d) for d in state["configs"]] == [TINY]
 
 
 def test_atomic_save_leaves_the_old_file_when_writing_fails(tmp_path):
@@ -145,11 +147,13 @@ def test_cache_trains_once_then_loads(tmp_path):
 
 
 def test_cache_key_depends_on_config_and_code(monkeypatch):
-    key = checkpoints.config_key(TINY.to_dict())
-    assert key == checkpoints.config_key(TINY.to_dict())
-    assert key != checkpoints.config_key(dataclasses.replace(TINY, learning_rate=0.02).to_dict())
+    key = checkpoints.run_key([TINY.to_dict()])
+    assert key == checkpoints.run_key([TINY.to_dict()])
+    assert key != checkpoints.run_key([dataclasses.replace(TINY, learning_rate=0.02).to_dict()])
+    pack = [TINY.to_dict(), dataclasses.replace(TINY, seed=1).to_dict()]
+    assert checkpoints.run_key(pack) != key and "pack2" in checkpoints.run_key(pack)
     monkeypatch.setattr(checkpoints, "code_fingerprint", lambda extra_modules=(): "edited-code")
-    assert key != checkpoints.config_key(TINY.to_dict())
+    assert key != checkpoints.run_key([TINY.to_dict()])
 
 
 def test_code_fingerprint_ignores_docstrings_but_not_code():
@@ -172,14 +176,14 @@ def test_original_lstm_trains_with_its_forget_gate_pinned():
 
 
 def test_presets():
-    assert set(PRESETS) == {"boolean16", "boolean14", "semilinear", "quadratic"}
+    assert {"boolean16", "boolean14", "semilinear", "quadratic"} <= set(RECIPES)
     b16 = TrainConfig.preset("boolean16")
     assert b16.hidden_sizes == (6,) and b16.seq_len == 256 and {6, 9} <= set(b16.held_out)
     assert len(b16.train_functions) == 13
     assert TrainConfig.preset("boolean14").seq_len == 64 and len(TrainConfig.preset("boolean14").train_functions) == 11
     assert TrainConfig.preset("quadratic").hidden_sizes == (6, 40)
     assert TrainConfig.preset("semilinear", seed=4).seed == 4
-    with pytest.raises(ValueError, match="preset name"):
+    with pytest.raises(ValueError, match="recipe name must be one of"):
         TrainConfig.preset("xor")
 
 
@@ -196,7 +200,7 @@ def test_presets():
     ("seq_len", 1.5),
     ("switch_every", 0),
     ("switch_every", 10_000),
-    ("n_epochs", -1),
+    ("n_steps", -1),
     ("learning_rate", 0.0),
     ("learning_rate", float("nan")),
     ("seed", -3),
@@ -225,7 +229,7 @@ def test_continuous_family_rejects_held_out_and_lists_become_tuples():
 
 def test_training_runs_on_one_thread_and_restores_the_thread_count(monkeypatch):
     seen = []
-    real = train_module.make_batch
+    real = trainer_module.make_batch
 
     def spy(*args, **kwargs):
         seen.append(torch.get_num_threads())
@@ -234,8 +238,8 @@ def test_training_runs_on_one_thread_and_restores_the_thread_count(monkeypatch):
     original = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        monkeypatch.setattr(train_module, "make_batch", spy)
-        train(dataclasses.replace(TINY, n_epochs=3), progress=False)
+        monkeypatch.setattr(trainer_module, "make_batch", spy)
+        train(dataclasses.replace(TINY, n_steps=3), progress=False)
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(original)
@@ -249,7 +253,7 @@ def test_random_tables_join_training_but_held_out_functions_still_never_do(monke
 
 
 def test_tables_stop_after_tables_until(monkeypatch):
-    config = dataclasses.replace(TINY, table_fraction=1.0, tables_until=0.5, n_epochs=10)
+    config = dataclasses.replace(TINY, table_fraction=1.0, tables_until=0.5, n_steps=10)
     seen = training_function_ids(monkeypatch, config)
     assert len(seen) == 10
     assert all(bool((ids == -1).all()) for ids in seen[:5])  # table_fraction 1: every stream a table
@@ -257,7 +261,7 @@ def test_tables_stop_after_tables_until(monkeypatch):
 
 
 def test_learning_rate_is_constant_then_decays_on_a_half_cosine_to_zero():
-    config = dataclasses.replace(TINY, learning_rate=0.02, n_epochs=100, decay_fraction=0.4)
+    config = dataclasses.replace(TINY, learning_rate=0.02, n_steps=100, decay_fraction=0.4)
     lr = [train_module.learning_rate_at(config, e) for e in range(100)]
     assert lr[:61] == [0.02] * 61
     assert lr[80] == pytest.approx(0.01)  # half-way through the decay
@@ -275,23 +279,23 @@ def test_training_uses_the_scheduled_learning_rate(monkeypatch):
         return real_step(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.optim.Adam, "step", spy)
-    config = dataclasses.replace(TINY, n_epochs=10, decay_fraction=0.5)
+    config = dataclasses.replace(TINY, n_steps=10, decay_fraction=0.5)
     train(config, progress=False)
     assert used == [train_module.learning_rate_at(config, e) for e in range(10)]
 
 
 def test_keep_best_returns_the_weights_of_the_lowest_validation_error(tmp_path):
     # a large step size makes the validation error go up and down, so the best is not the last
-    config = dataclasses.replace(TINY, n_epochs=60, eval_every=10, learning_rate=0.3, keep_best=True)
+    config = dataclasses.replace(TINY, n_steps=60, eval_every=10, learning_rate=0.3, keep_best=True)
     result = train(config, progress=False)
     history = result.history
-    best = history.epochs[history.val_mse.index(min(history.val_mse))]
-    assert history.selected_epoch == best < 60  # (this run's best is not its end: the test means something)
+    best = history.steps[history.val_mse.index(min(history.val_mse))]
+    assert history.selected_step == best < 60  # (this run's best is not its end: the test means something)
     # the kept weights are those of that epoch: a run stopped there (same data, no decay) has them
-    stopped = train(dataclasses.replace(config, n_epochs=best, keep_best=False), progress=False)
+    stopped = train(dataclasses.replace(config, n_steps=best, keep_best=False), progress=False)
     assert same_weights(result.model, stopped.model)
     last = train(dataclasses.replace(config, keep_best=False), progress=False)
-    assert last.history.selected_epoch is None
+    assert last.history.selected_step is None
     assert last.history.val_mse == history.val_mse
 
 
@@ -300,10 +304,10 @@ def test_the_2001_network_trains_through_the_same_path_and_is_cached_with_its_mo
     from l2l_lib.packed import train_packed, train_seeds
     from l2l_lib.paper_net import PAPER_WEIGHTS, PaperQuadraticNet
     config = TrainConfig(family="quadratic", architecture="paper2001", hidden_sizes=(12, 40), forget_gate=False,
-                         seq_len=12, batch_size=4, n_epochs=6, eval_every=3, eval_sequences=8)
+                         seq_len=12, batch_size=4, n_steps=6, eval_every=3, eval_sequences=8)
     first, second = train_seeds(config, 2, cache_dir=tmp_path, progress=False)
     assert isinstance(first.model, PaperQuadraticNet) and first.model.n_trainable_weights() == PAPER_WEIGHTS
-    assert (first.config.seed, second.config.seed) == (0, 1) and len(first.history.epochs) == 2
+    assert (first.config.seed, second.config.seed) == (0, 1) and len(first.history.steps) == 2
     again = train_seeds(config, 2, cache_dir=tmp_path, progress=False)
     assert all(r.from_cache for r in again) and same_weights(again[0].model, first.model)
     # its cache key covers paper_net.py; an LSTM run's does not depend on that file

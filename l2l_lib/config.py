@@ -1,0 +1,185 @@
+"""What decides a training run: :class:`TrainConfig`, one frozen dataclass, validated on construction.
+
+Hochreiter, Younger & Conwell (2001), Sec. 3: the network is trained by gradient descent on whole
+sequences, each the example stream of a function drawn from the family. Everything that makes one such
+run differ from another is a field here; the book's named configurations are in :mod:`l2l_lib.recipes`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .tasks import BOOLEAN_FAMILIES, DEFAULT_QUADRATIC_MAP, FAMILIES, QUADRATIC_MAPS, family_functions
+from .validation import check, is_int, is_number
+from .model import OUTPUTS
+
+ARCHITECTURES = ("lstm", "paper2001")
+
+#: Old field names still accepted (with a ``DeprecationWarning``) -> their new names.
+RENAMED_FIELDS = {"n_epochs": "n_steps"}
+
+
+def warn_renamed(old: str, new: str, owner: str = "TrainConfig") -> None:
+    """The deprecation warning for a renamed field or parameter (one wording everywhere)."""
+    warnings.warn(f"{owner}.{old} is deprecated; use {owner}.{new} (one optimiser step is not an epoch)",
+                  DeprecationWarning, stacklevel=3)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run; validated on construction.
+
+    Attributes:
+        family: task family, one of :data:`l2l_lib.tasks.FAMILIES`.
+        held_out: Boolean function ids never trained on (evaluated only); empty for continuous families.
+        architecture: ``"lstm"``: :class:`~l2l_lib.model.MetaLSTM` (stacked LSTM layers); ``"paper2001"``:
+            :class:`~l2l_lib.paper_net.PaperQuadraticNet`, our reconstruction of the paper's quadratic network
+            (12 original LSTM cells without forget gate, a 40-unit hidden layer fed back), which needs
+            ``hidden_sizes=(12, 40)`` and ``forget_gate=False``; it cannot be packed.
+        hidden_sizes: LSTM units per layer.
+        forget_gate: modern LSTM (True) or the original 1997/2001 cell (False).
+        output: read-out squashing, ``"sigmoid"`` or ``"linear"``.
+        batch_size: sequences per optimiser step.
+        seq_len: steps per training sequence.
+        switch_every: steps between unannounced function switches inside a training sequence, or None.
+        n_steps: optimiser (Adam) steps, each on a minibatch of ``batch_size`` fresh sequences. (Called
+            ``n_epochs`` before; that name is still accepted, with a ``DeprecationWarning``.)
+        learning_rate: Adam's step size.
+        seed: initialisation and data seed; the same seed gives the same run on CPU.
+        grad_clip: clip the gradient's global norm to this value, or None for no clipping.
+        quadratic_map: how quadratic outputs are scaled into [0.2, 0.8] (see :mod:`l2l_lib.tasks`).
+        table_fraction: Boolean families: the fraction of training streams that are random real-valued
+            lookup tables (:func:`l2l_lib.tasks.make_batch`), an auxiliary distribution not in the paper;
+            evaluation always uses Boolean functions.
+        tables_until: tables are drawn only in the first ``tables_until`` fraction of ``n_steps``; after
+            that training sees Boolean functions only (a curriculum; 1: tables throughout).
+        decay_fraction: the last fraction of ``n_steps`` over which the learning rate decays to zero on a
+            half cosine (0: a constant step size, as in the paper); see :func:`l2l_lib.trainer.learning_rate_at`.
+        keep_best: return the weights of the evaluation with the lowest ``val_mse`` (training functions
+            only, never held-out ones) instead of the last weights; see :attr:`History.selected_step`.
+        eval_every: optimiser steps between evaluations, history points and checkpoints.
+        eval_sequences: sequences in each fixed evaluation batch.
+    """
+
+    family: str = "boolean16"
+    held_out: tuple[int, ...] = ()
+    architecture: str = "lstm"
+    hidden_sizes: tuple[int, ...] = (6,)
+    forget_gate: bool = True
+    output: str = "sigmoid"
+    batch_size: int = 16
+    seq_len: int = 256
+    switch_every: int | None = None
+    n_steps: int = 20_000
+    learning_rate: float = 1e-2
+    seed: int = 0
+    grad_clip: float | None = None
+    quadratic_map: str = DEFAULT_QUADRATIC_MAP
+    table_fraction: float = 0.0
+    tables_until: float = 1.0
+    decay_fraction: float = 0.0
+    keep_best: bool = False
+    eval_every: int = 250
+    eval_sequences: int = 256
+
+    def __init__(self, **values: Any) -> None:
+        # Keyword-only, so that a renamed field (n_epochs) can still be passed, with a warning.
+        for old, new in RENAMED_FIELDS.items():
+            if old in values:
+                warn_renamed(old, new)
+                if new in values:
+                    raise ValueError(f"TrainConfig got both {old!r} and its new name {new!r}; pass only {new!r}")
+                values[new] = values.pop(old)
+        known = {f.name: f for f in fields(self)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {unknown}; allowed: {sorted(known)}")
+        for name, f in known.items():
+            object.__setattr__(self, name, values.get(name, f.default))
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        # Accept lists for the tuple fields (they arrive as lists from papermill parameters and JSON).
+        object.__setattr__(self, "held_out", tuple(self.held_out))
+        object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
+        _check(self.family in FAMILIES, "family", f"one of {FAMILIES}", self.family)
+        if self.family in BOOLEAN_FAMILIES:
+            allowed = family_functions(self.family)
+            _check(all(k in allowed for k in self.held_out) and len(set(self.held_out)) == len(self.held_out)
+                   and len(self.held_out) < len(allowed), "held_out",
+                   f"distinct ids from {allowed}, leaving at least one function to train on", self.held_out)
+        else:
+            _check(self.held_out == (), "held_out", "() for a continuous family (every function is new)",
+                   self.held_out)
+        _check(len(self.hidden_sizes) > 0 and all(is_int(h) and h >= 1 for h in self.hidden_sizes),
+               "hidden_sizes", "a non-empty tuple of integers >= 1", self.hidden_sizes)
+        _check(isinstance(self.forget_gate, bool), "forget_gate", "True or False", self.forget_gate)
+        _check(self.architecture in ARCHITECTURES, "architecture", f"one of {ARCHITECTURES}", self.architecture)
+        if self.architecture == "paper2001":
+            _check(self.hidden_sizes == (12, 40) and self.forget_gate is False and self.output == "sigmoid",
+                   "architecture", "'lstm', or 'paper2001' with hidden_sizes=(12, 40), forget_gate=False and "
+                   "output='sigmoid' (the 2001 network's fixed shape)", self.architecture)
+        _check(isinstance(self.keep_best, bool), "keep_best", "True or False", self.keep_best)
+        _check(self.output in OUTPUTS, "output", f"one of {OUTPUTS}", self.output)
+        for name in ("batch_size", "seq_len", "eval_every", "eval_sequences"):
+            _check(is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "an integer >= 1",
+                   getattr(self, name))
+        _check(is_int(self.n_steps) and self.n_steps >= 0, "n_steps", "an integer >= 0", self.n_steps)
+        _check(self.switch_every is None or (is_int(self.switch_every) and 1 <= self.switch_every <= self.seq_len),
+               "switch_every", f"None or an integer in 1..seq_len ({self.seq_len})", self.switch_every)
+        _check(is_number(self.learning_rate) and 0 < self.learning_rate <= 1, "learning_rate",
+               "a number in (0, 1]", self.learning_rate)
+        _check(is_int(self.seed) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
+        _check(self.grad_clip is None or (is_number(self.grad_clip) and self.grad_clip > 0), "grad_clip",
+               "None or a number > 0", self.grad_clip)
+        _check(self.quadratic_map in QUADRATIC_MAPS, "quadratic_map", f"one of {QUADRATIC_MAPS}", self.quadratic_map)
+        _check(is_number(self.table_fraction) and 0 <= self.table_fraction <= 1
+               and (self.table_fraction == 0 or self.family in BOOLEAN_FAMILIES), "table_fraction",
+               "a number in [0, 1], and 0 for continuous families", self.table_fraction)
+        _check(is_number(self.tables_until) and 0 <= self.tables_until <= 1, "tables_until",
+               "a number in [0, 1]", self.tables_until)
+        _check(is_number(self.decay_fraction) and 0 <= self.decay_fraction <= 1, "decay_fraction",
+               "a number in [0, 1]", self.decay_fraction)
+
+    @property
+    def n_epochs(self) -> int:
+        """Deprecated name of :attr:`n_steps`."""
+        warn_renamed("n_epochs", "n_steps")
+        return self.n_steps
+
+    @property
+    def code_modules(self) -> tuple[str, ...]:
+        """Modules beyond the training code that this run's cache key must cover (its architecture's)."""
+        return ("paper_net.py",) if self.architecture == "paper2001" else ()
+
+    @property
+    def train_functions(self) -> tuple[int, ...] | None:
+        """Boolean ids trained on (the family minus ``held_out``); None for continuous families."""
+        if self.family not in BOOLEAN_FAMILIES:
+            return None
+        return tuple(k for k in family_functions(self.family) if k not in self.held_out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (what checkpoints store and the cache key hashes)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them."""
+        return cls(**data)
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "TrainConfig":
+        """The named recipe ``name`` of :mod:`l2l_lib.recipes`, with some fields replaced.
+
+        Kept for readers' code: ``TrainConfig.preset("boolean16", seed=3)`` is
+        ``l2l_lib.recipes.recipe("boolean16", seed=3)``.
+        """
+        from .recipes import recipe
+        return recipe(name, **overrides)
+
+
+def _check(ok: bool, name: str, allowed: str, value: object) -> None:
+    check(ok, f"TrainConfig.{name}", allowed, value)
