@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .validation import check, check_choice, is_int
+
 OUTPUTS: tuple[str, ...] = ("sigmoid", "linear")
 FORGET_PIN = 30.0  # float32 sigmoid(30) == 1.0 exactly, and its derivative is exactly 0
 GATE_ROWS: tuple[str, ...] = ("i", "j", "f", "o")  # the report's layout; j is the cell input (torch's g)
@@ -51,12 +53,10 @@ class MetaLSTM(nn.Module):
                  n_inputs: int = 3) -> None:
         super().__init__()
         hidden_sizes = tuple(hidden_sizes)
-        if not hidden_sizes or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden_sizes):
-            raise ValueError(f"hidden_sizes must be a non-empty tuple of integers >= 1, got {hidden_sizes!r}")
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        if not isinstance(forget_gate, bool):
-            raise ValueError(f"forget_gate must be True or False, got {forget_gate!r}")
+        check(len(hidden_sizes) > 0 and all(is_int(h) and h >= 1 for h in hidden_sizes), "hidden_sizes",
+              "a non-empty tuple of integers >= 1", hidden_sizes)
+        check_choice("output", output, OUTPUTS)
+        check(isinstance(forget_gate, bool), "forget_gate", "True or False", forget_gate)
         self.hidden_sizes = hidden_sizes
         self.forget_gate = forget_gate
         self.output = output

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, fields, replace
 import torch
 from torch import nn
 
+from .validation import check_int
+
 PAPER_WEIGHTS = 5373  # Sec. 3, quadratic functions
 INIT_RANGE = 0.1  # weights ~ U[-0.1, 0.1], as in Hochreiter & Schmidhuber (1997) and the 2001 paper
 
@@ -89,9 +91,7 @@ class Reading:
 
     def __post_init__(self) -> None:
         for name in ("n_cells", "n_blocks", "n_inputs", "n_hidden"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            check_int(name, getattr(self, name))
         if self.n_cells % self.n_blocks:
             raise ValueError(f"n_blocks must divide n_cells={self.n_cells}, got {self.n_blocks!r}")
         for f in fields(self):
@@ -214,10 +214,9 @@ def closest_readings(target: int = PAPER_WEIGHTS, k: int = 5, max_departures: in
         ``[(reading, count)]`` sorted by ``|count - target|``, then fewer departures, then count. Each
         reading's ``why`` is its :meth:`Reading.describe`.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    if max_departures is not None and (not isinstance(max_departures, int) or max_departures < 0):
-        raise ValueError(f"max_departures must be None or an integer >= 0, got {max_departures!r}")
+    check_int("k", k)
+    if max_departures is not None:
+        check_int("max_departures", max_departures, minimum=0)
     pool = [(r, n) for r, n in reading_grid() if max_departures is None or len(r.departures()) <= max_departures]
     best = sorted(pool, key=lambda rn: (abs(rn[1] - target), len(rn[0].departures()), rn[1]))[:k]
     return [(replace(r, why=r.describe()), n) for r, n in best]
@@ -406,15 +405,3 @@ def time_forward_backward(reading: Reading = PAPER_READING, batch: int = 16, ste
         best = min(best, time.perf_counter() - start)
     return best
 
-
-if __name__ == "__main__":
-    torch.set_num_threads(1)
-    for name, reading in READINGS.items():
-        print(f"{name:26s} {count_weights(reading):5d}  {reading.why}")
-    print("closest to", PAPER_WEIGHTS)
-    for reading, n in closest_readings(k=8):
-        print(f"  {n:5d} ({n - PAPER_WEIGHTS:+d}) {reading.departures()} {reading.why}")
-    print("closest keeping the paper's structure")
-    for reading, n in closest_readings(k=3, max_departures=0):
-        print(f"  {n:5d} ({n - PAPER_WEIGHTS:+d}) {reading.why}")
-    print(f"forward+backward, batch 16 x 1000 steps, 1 thread: {time_forward_backward():.3f} s")

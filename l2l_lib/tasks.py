@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .validation import check_choice, check_int, check_number
+
 FAMILIES: tuple[str, ...] = ("boolean14", "boolean16", "semilinear", "quadratic")
 BOOLEAN_FAMILIES: tuple[str, ...] = ("boolean14", "boolean16")
 CONTINUOUS_FAMILIES: tuple[str, ...] = ("semilinear", "quadratic")
@@ -52,8 +54,7 @@ def truth_table(k: int) -> tuple[int, int, int, int]:
     Args:
         k: function id, an integer in 0..15.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 15:
-        raise ValueError(f"truth_table: k must be an integer in 0..15, got {k!r}")
+    check_int("k", k, minimum=0, maximum=15)
     return tuple((k >> pattern) & 1 for pattern in range(4))  # type: ignore[return-value]
 
 
@@ -158,7 +159,7 @@ def quadratic_values(coefficients: torch.Tensor, x1: torch.Tensor, x2: torch.Ten
     ``"fixed"``: ``0.2 + 0.6 * (q + 6) / 12``. ``"per_function"``: ``0.2 + 0.6 * (q - min) / (max - min)``
     with the function's own extremes over ``MAP_DOMAIN^2`` (:func:`quadratic_bounds`).
     """
-    _check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
+    check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
     q = quadratic_raw(coefficients, x1, x2)
     out_lo, out_hi = OUTPUT_RANGE
     if quadratic_map == "fixed":
@@ -233,11 +234,6 @@ class Batch:
         return t - last_start
 
 
-def _check_choice(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-
-
 def _check_range(name: str, value: tuple[float, float]) -> None:
     ok = (isinstance(value, (tuple, list)) and len(value) == 2
           and all(isinstance(v, (int, float)) and math.isfinite(v) for v in value) and value[0] < value[1])
@@ -276,18 +272,14 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
             Its steps get the function id :data:`TABLE_ID`. At 0 nothing extra is drawn.
     """
     check_family(family)
-    for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if switch_every is not None and (isinstance(switch_every, bool) or not isinstance(switch_every, int)
-                                     or not 1 <= switch_every <= seq_len):
-        raise ValueError(f"switch_every must be None or an integer in 1..seq_len={seq_len}, got {switch_every!r}")
+    check_int("batch_size", batch_size)
+    check_int("seq_len", seq_len)
+    if switch_every is not None:
+        check_int("switch_every", switch_every, maximum=seq_len)
     _check_range("input_range", input_range)
     _check_range("coefficient_range", coefficient_range)
-    _check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
-    if (isinstance(table_fraction, bool) or not isinstance(table_fraction, (int, float))
-            or not 0.0 <= table_fraction <= 1.0):
-        raise ValueError(f"table_fraction must be a number in [0, 1], got {table_fraction!r}")
+    check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
+    check_number("table_fraction", table_fraction, 0.0, 1.0)
     if table_fraction > 0 and family not in BOOLEAN_FAMILIES:
         raise ValueError(f"table_fraction is for the Boolean families {BOOLEAN_FAMILIES} only; "
                          f"it must be 0 for {family!r}")
