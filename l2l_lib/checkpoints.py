@@ -15,11 +15,12 @@ import ast
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .atomic import atomic_open
 
 CACHE_ENV = "L2L_CACHE_DIR"
 # 2: one format for one seed and for packs ("configs", "models", "histories" are lists; "step", not "epoch").
@@ -35,19 +36,9 @@ def default_cache_dir() -> Path:
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save(obj, path)`` through a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``torch.save(obj, path)`` through :func:`l2l_lib.atomic.atomic_open`: the old file or the new, never half."""
+    with atomic_open(path, "wb") as handle:
+        torch.save(obj, handle)
 
 
 def safe_load(path: str | os.PathLike) -> Any:

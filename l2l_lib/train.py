@@ -20,7 +20,7 @@ from .validation import check_int
 
 __all__ = ["ARCHITECTURES", "BestWeights", "CHECKPOINT_FILE", "DEFAULT_PACK_SIZE", "History", "RESULT_FILE",
            "TrainConfig", "TrainResult", "Trainer", "build_model", "cache_path", "learning_rate_at", "load_or_train",
-           "load_result", "one_thread", "pack_key", "resolve_device", "train", "train_packed", "train_seeds",
+           "load_result", "one_thread", "pack_key", "resolve_device", "seed_packs", "train", "train_packed", "train_seeds",
            "training_batch"]
 
 DEFAULT_PACK_SIZE = 8  # measured sweet spot on one CPU core (benchmarks/)
@@ -96,14 +96,18 @@ def train_seeds(config: TrainConfig, n_seeds: int, *, pack_size: int = DEFAULT_P
     networks instead of training them. ``pack_size=1``, and architectures that cannot be packed, train one
     seed at a time.
     """
+    root = Path(cache_dir or default_cache_dir())
+    results: list[TrainResult] = []
+    for pack in seed_packs(config, n_seeds, pack_size):
+        results += train_packed(pack, checkpoint_dir=root / pack_key(pack), progress=progress, device=device)
+    return results
+
+
+def seed_packs(config: TrainConfig, n_seeds: int, pack_size: int = DEFAULT_PACK_SIZE) -> list[list[TrainConfig]]:
+    """How :func:`train_seeds` groups seeds ``config.seed ..`` into packs: consecutive seeds, ``pack_size`` at a
+    time (the last pack may be smaller); one at a time for an architecture that cannot be packed."""
     check_int("n_seeds", n_seeds)
     check_int("pack_size", pack_size)
     configs = [replace(config, seed=config.seed + s) for s in range(n_seeds)]
-    if config.architecture != "lstm":
-        pack_size = 1
-    root = Path(cache_dir or default_cache_dir())
-    results: list[TrainResult] = []
-    for start in range(0, n_seeds, pack_size):
-        pack = configs[start:start + pack_size]
-        results += train_packed(pack, checkpoint_dir=root / pack_key(pack), progress=progress, device=device)
-    return results
+    size = pack_size if config.architecture == "lstm" else 1
+    return [configs[start:start + size] for start in range(0, n_seeds, size)]
