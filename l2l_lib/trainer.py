@@ -38,6 +38,7 @@ from .tasks import Batch, make_batch
 
 CHECKPOINT_FILE = "checkpoint.pt"
 RESULT_FILE = "result.pt"
+_RENAMED_HISTORY = {"epochs": "steps", "selected_epoch": "selected_step"}
 
 
 @dataclass
@@ -59,6 +60,21 @@ class History:
     seconds: list[float] = field(default_factory=list)
     selected_step: int | None = None
 
+    def __init__(self, steps: list[int] | None = None, train_mse: list[float] | None = None,
+                 val_mse: list[float] | None = None, held_out_mse: list[float] | None = None,
+                 seconds: list[float] | None = None, selected_step: int | None = None, **renamed: Any) -> None:
+        # The old names (epochs, selected_epoch) are still accepted, with a warning naming the new ones.
+        for old, new in _RENAMED_HISTORY.items():
+            if old in renamed:
+                warn_renamed(old, new, "History")
+        unknown = sorted(set(renamed) - set(_RENAMED_HISTORY))
+        if unknown:
+            raise TypeError(f"History got unknown fields {unknown}")
+        self.steps = list(renamed.get("epochs", steps) or [])
+        self.train_mse, self.val_mse = list(train_mse or []), list(val_mse or [])
+        self.held_out_mse, self.seconds = list(held_out_mse or []), list(seconds or [])
+        self.selected_step = renamed.get("selected_epoch", selected_step)
+
     @property
     def epochs(self) -> list[int]:
         """Deprecated name of :attr:`steps`."""
@@ -77,9 +93,8 @@ class History:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "History":
         """Inverse of :meth:`to_dict` (also reads the old names ``epochs`` and ``selected_epoch``)."""
-        renamed = {"epochs": "steps", "selected_epoch": "selected_step"}
-        data = {renamed.get(k, k): v for k, v in data.items()}
-        return cls(**{k: v if k == "selected_step" else list(v) for k, v in data.items()})
+        data = {_RENAMED_HISTORY.get(k, k): v for k, v in data.items()}
+        return cls(**data)
 
 
 class BestWeights:

@@ -74,3 +74,11 @@ def test_history_reads_old_names():
     assert history.steps == [1, 2] and history.selected_step == 2
     with pytest.warns(DeprecationWarning, match="History.steps"):
         assert history.epochs == [1, 2]
+
+
+def test_history_accepts_old_field_names_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="History.steps"):
+        history = History(epochs=[5, 10], val_mse=[0.2, 0.1], selected_epoch=10)
+    assert history.steps == [5, 10] and history.selected_step == 10 and history.val_mse == [0.2, 0.1]
+    with pytest.raises(TypeError, match="unknown fields"):
+        History(epoch=[1])
