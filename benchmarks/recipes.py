@@ -1,10 +1,20 @@
-"""Train one recipe over several seeds (packed, cached) and write every seed's learning curves to JSON.
+#!/usr/bin/env python
+"""Train a named recipe over several seeds (packed, cached) and write every seed's learning curves to JSON.
 
-A search tool, not part of the book: the Boolean and continuous chapters train the recipe this helps
-choose. Networks go to the library's cache (``L2L_CACHE_DIR``), so a chapter that asks for the same
-config later loads them instead of training.
+A search tool, not part of the book: it tries variants of the book's recipes (``l2l_lib.recipes``) by
+changing their fields, and the chapters then train the recipe it helped choose. Seeds are trained
+packed (:func:`l2l_lib.train.train_seeds`) on the CPU or, with ``--device cuda`` / ``auto``, on a GPU;
+networks go to the library's cache (``L2L_CACHE_DIR``), so a chapter that asks for the same configuration
+later loads them instead of training (CPU runs only: the book's numbers are CPU numbers).
 
-Usage: python benchmarks/recipes.py boolean16 --seeds 8 --out results/x.json -s table_fraction 0.5 ...
+Usage::
+
+    python benchmarks/recipes.py boolean16 --seeds 8 --first-seed 0 -s n_steps 20000 -s table_fraction 0.25 \\
+        --out benchmarks/results/boolean16_tables25_20k.json
+    python benchmarks/recipes.py --list
+
+Each ``-s FIELD VALUE`` replaces one TrainConfig field; VALUE is a Python literal (``0.5``, ``None``,
+``(0, 6, 9)``), or else taken as text (``-s family boolean14``).
 """
 
 from __future__ import annotations
@@ -12,36 +22,89 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import sys
 import time
 from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
-from l2l_lib.packed import train_seeds
-from l2l_lib.train import TrainConfig
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # this checkout's l2l_lib, whatever is installed
+
+from l2l_lib.atomic import atomic_write_text  # noqa: E402
+from l2l_lib.config import TrainConfig  # noqa: E402
+from l2l_lib.experiments import train_recipe  # noqa: E402
+from l2l_lib.recipes import RECIPES, recipe_names  # noqa: E402
 
 
-def main() -> None:
+def parse_overrides(pairs: list[list[str]]) -> dict[str, Any]:
+    """``[[FIELD, VALUE], ...]`` from the command line -> ``{FIELD: value}``; VALUE a literal or else text."""
+    overrides = {}
+    for name, text in pairs:
+        try:
+            overrides[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            overrides[name] = text  # a string field such as family or quadratic_map
+    return overrides
+
+
+def run(name: str, *, n_seeds: int | None, first_seed: int | None, overrides: dict[str, Any],
+        device: str, progress: bool = True) -> dict[str, Any]:
+    """Train the seeds of recipe ``name`` with ``overrides``; the JSON-ready record of the run.
+
+    Raises:
+        ValueError: for an unknown recipe or field, or an invalid value (from :func:`l2l_lib.recipes.recipe`).
+    """
+    started = time.perf_counter()
+    runs = train_recipe(name, n_seeds=n_seeds, first_seed=first_seed, overrides=overrides, progress=progress,
+                        device=device)
+    return {"recipe": name, "overrides": overrides, "device": device, "config": runs[0].config.to_dict(),
+            "wall_seconds": time.perf_counter() - started,
+            "seeds": [{"seed": r.config.seed, "history": r.history.to_dict(), "wall_time": r.wall_time,
+                       "from_cache": r.from_cache} for r in runs]}
+
+
+def summary(record: dict[str, Any]) -> str:
+    """One line per seed: final validation MSE (training functions) and held-out MSE, best held-out seen."""
+    lines = []
+    for s in record["seeds"]:
+        h = s["history"]
+        held = [v for v in h["held_out_mse"] if v == v]  # NaN without held-out functions
+        lines.append(f"seed {s['seed']}: val {h['val_mse'][-1]:.4f}"
+                     + (f" held-out {held[-1]:.4f} (best seen {min(held):.4f})" if held else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("preset")
-    parser.add_argument("--seeds", type=int, default=8)
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("recipe", nargs="?", choices=recipe_names(), help="a named recipe of l2l_lib.recipes")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--seeds", type=int, default=None, help="how many seeds (default: the recipe's own)")
+    parser.add_argument("--first-seed", type=int, default=None, help="first seed (default: the recipe's own)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    parser.add_argument("--out", type=Path, help="write the runs' learning curves to this JSON file")
     parser.add_argument("-s", "--set", nargs=2, action="append", default=[], metavar=("FIELD", "VALUE"),
                         help=f"override a TrainConfig field ({', '.join(f.name for f in fields(TrainConfig))})")
-    args = parser.parse_args()
-    overrides = {name: ast.literal_eval(value) for name, value in args.set}
-    config = TrainConfig.preset(args.preset, seed=args.first_seed, **overrides)
-    started = time.perf_counter()
-    results = train_seeds(config, args.seeds)
-    out = {"config": config.to_dict(), "wall_seconds": time.perf_counter() - started,
-           "seeds": [{"seed": r.config.seed, "history": r.history.to_dict(), "wall_time": r.wall_time}
-                     for r in results]}
-    with open(args.out, "w") as f:
-        json.dump(out, f)
-    for r in results:
-        h = r.history
-        print(f"seed {r.config.seed}: val {h.val_mse[-1]:.4f} held-out {h.held_out_mse[-1]:.4f} "
-              f"(best held-out seen {min(h.held_out_mse):.4f})")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, entry in RECIPES.items():
+            print(f"{name:<24}{entry.about}")
+        return 0
+    if args.recipe is None:
+        parser.error("a recipe name is required (--list shows them)")
+    try:
+        record = run(args.recipe, n_seeds=args.seeds, first_seed=args.first_seed,
+                     overrides=parse_overrides(args.set), device=args.device)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        # json.dumps, not atomic_write_json: held_out_mse is NaN without held-out functions (Python reads it)
+        atomic_write_text(args.out, json.dumps(record))
+    print(summary(record))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

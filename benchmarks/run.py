@@ -18,11 +18,11 @@ of the results file (JSON, default ``benchmarks/results.json``, written atomical
     from those medians. ``data_ms`` is the time to draw one minibatch (real training draws one per seed
     and step), ``eval_ms`` one evaluation pass (no gradient) over ``eval_sequences`` sequences.
 ``seeds_per_hour``
-    Seeds of the Boolean-16 preset (its ``n_epochs``, ``eval_every``, ``eval_sequences``) one CPU core
+    Seeds of the Boolean-16 recipe (its ``n_steps``, ``eval_every``, ``eval_sequences``) one CPU core
     trains per hour, estimated from the step, data and evaluation times above (formula in the file).
 ``time_to_target``
     For each chapter with a training target: its recipe (the defaults of its parameters cell) trained
-    for 5 seeds as one pack, and per seed the epochs and wall time until the validation MSE first falls
+    for 5 seeds as one pack, and per seed the optimiser steps and wall time until the validation MSE first falls
     below the target (checked at every evaluation, i.e. every ``eval_every`` steps), or None.
 ``book_build``
     ``python -m l2l_lib build --force`` into a fresh output folder with an empty network cache (from
@@ -67,13 +67,14 @@ from l2l_lib.baselines import ideal_boolean16_sequence_mse  # noqa: E402
 from l2l_lib.model import MetaLSTM, lstm_step  # noqa: E402
 from l2l_lib.packed import DEFAULT_PACK_SIZE, PackedMetaLSTM, train_packed  # noqa: E402
 from l2l_lib.tasks import make_batch  # noqa: E402
+from l2l_lib.recipes import RECIPES, recipe  # noqa: E402
 from l2l_lib.train import TrainConfig, build_model  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results.json"
 PAGE = ROOT / "book" / "reproducing.md"
-FORMAT = 1
+FORMAT = 2  # 2: optimiser steps are "steps"/"n_steps" (1: "epochs"/"n_epochs"), recipes "recipe" (1: "preset")
 
-#: The goals of the project (the benchmarks issue), on 2 CPU cores / one thread.
+#: The project's performance targets, on 2 CPU cores / one thread.
 GOAL_HEADLINE_S = 180.0  # every chapter's headline (5 seeds) within 3 minutes
 GOAL_BOOK_SCRATCH_S = 900.0  # the whole book from scratch within 15 minutes
 GOAL_BOOK_CACHED_S = 30.0  # a rebuild with nothing changed within 30 seconds
@@ -82,8 +83,8 @@ GOAL_PACK_S = 8
 GOAL_NO_FORGET_RATIO = 1.5  # the no-forget-gate LSTM no slower than 1.5x the forget-gate one
 HEADLINE_SEEDS = 5
 
-#: The step benchmark's workload: the Boolean-16 preset's network and minibatch.
-STEP_PRESET = "boolean16"
+#: The step benchmark's workload: the Boolean-16 recipe's network and minibatch.
+STEP_RECIPE = "boolean16"
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -187,7 +188,7 @@ def time_interleaved(functions: dict[str, Callable[[], None]], *, repeats: int, 
 
 
 def bench_steps(quick: bool) -> dict[str, Any]:
-    config = TrainConfig.preset(STEP_PRESET)
+    config = recipe(STEP_RECIPE)
     pack_sizes = (1, 8) if quick else (1, 2, 4, 8, 16)
     repeats, block_s, warmup = (3, 0.03, 1) if quick else (9, 0.4, 3)
     functions, seeds = step_functions(config, pack_sizes)
@@ -233,7 +234,7 @@ def bench_steps(quick: bool) -> dict[str, Any]:
     other, other_calls = time_interleaved({"data": draw, "eval_nn_lstm": evaluate_single, f"eval_packed_{big}": evaluate_packed},
                                           repeats=repeats, block_s=block_s, warmup=1)
     return {
-        "workload": {"preset": STEP_PRESET, "family": config.family, "hidden_sizes": list(config.hidden_sizes),
+        "workload": {"recipe": STEP_RECIPE, "family": config.family, "hidden_sizes": list(config.hidden_sizes),
                      "seq_len": config.seq_len, "batch_size_per_seed": config.batch_size,
                      "learning_rate": config.learning_rate, "optimizer": "Adam",
                      "step": "forward + backward + Adam step on a fixed pre-drawn minibatch",
@@ -254,9 +255,9 @@ def bench_steps(quick: bool) -> dict[str, Any]:
 
 
 def seeds_per_hour(steps: dict[str, Any]) -> dict[str, Any]:
-    """Seeds of the Boolean-16 preset per hour on one core, one at a time and packed."""
-    config = TrainConfig.preset(STEP_PRESET)
-    n_evals = math.ceil(config.n_epochs / config.eval_every)
+    """Seeds of the Boolean-16 recipe per hour on one core, one at a time and packed."""
+    config = recipe(STEP_RECIPE)
+    n_evals = math.ceil(config.n_steps / config.eval_every)
     eval_batches = 2 if config.held_out else 1  # validation and held-out batches
     data_ms = steps["data_ms"]["median_ms"]
     impl = steps["implementations"]
@@ -264,8 +265,8 @@ def seeds_per_hour(steps: dict[str, Any]) -> dict[str, Any]:
     pack = GOAL_PACK_S if GOAL_PACK_S in steps["pack_sizes"] else big
 
     def estimate(step_ms_per_seed: float, eval_ms_per_seed: float) -> dict[str, float]:
-        step_s = config.n_epochs * step_ms_per_seed / 1000
-        data_s = config.n_epochs * data_ms / 1000
+        step_s = config.n_steps * step_ms_per_seed / 1000
+        data_s = config.n_steps * data_ms / 1000
         eval_s = n_evals * eval_batches * eval_ms_per_seed / 1000
         total = step_s + data_s + eval_s
         return {"steps_s": step_s, "data_s": data_s, "eval_s": eval_s, "seconds_per_seed": total,
@@ -274,10 +275,10 @@ def seeds_per_hour(steps: dict[str, Any]) -> dict[str, Any]:
     eval_single = steps["eval_ms"]["nn_lstm"]["median_ms"]
     eval_packed = steps["eval_ms"][f"packed_{big}"]["median_ms"] / big
     result = {
-        "reference_run": {"preset": STEP_PRESET, "n_epochs": config.n_epochs, "eval_every": config.eval_every,
+        "reference_run": {"recipe": STEP_RECIPE, "n_steps": config.n_steps, "eval_every": config.eval_every,
                           "eval_sequences": config.eval_sequences, "evaluations": n_evals,
                           "batches_per_evaluation": eval_batches},
-        "method": ("seconds per seed = n_epochs x (step_ms per seed + data_ms) + evaluations x "
+        "method": ("seconds per seed = n_steps x (step_ms per seed + data_ms) + evaluations x "
                    "batches_per_evaluation x eval_ms per seed; seeds_per_hour = 3600 / that. "
                    f"Packed evaluation is timed at S = {big} and used per seed for every S. "
                    "Not counted: checkpoints, the progress bar, Python overhead of the training loop."),
@@ -296,11 +297,9 @@ def seeds_per_hour(steps: dict[str, Any]) -> dict[str, Any]:
 # time-to-target: one entry per chapter that has a training target -------------------------------
 
 def _first_run_recipe(parameters: dict[str, Any]) -> tuple[TrainConfig, float, str]:
-    # As in book/first_run.md's training cell.
-    p = parameters
-    config = TrainConfig(family=p["family"], hidden_sizes=(p["hidden_size"],), seq_len=p["seq_len"],
-                         batch_size=p["batch_size"], n_epochs=p["n_epochs"], learning_rate=p["learning_rate"],
-                         seed=p["seed"], eval_every=max(1, p["n_epochs"] // 40))
+    # As in book/first_run.md's training cell: the chapter's recipe, seed (None: the recipe's) and overrides.
+    name, seed = parameters["recipe"], parameters["seed"]
+    config = recipe(name, **{**parameters["overrides"], "seed": RECIPES[name].first_seed if seed is None else seed})
     ideal = ideal_boolean16_sequence_mse(config.seq_len)
     return config, 1.5 * ideal, (f"validation MSE < 1.5 x the ideal learner's MSE at seq_len {config.seq_len} "
                                  f"(1.5 x {ideal:.5f})")
@@ -334,7 +333,7 @@ def time_to_target(quick: bool) -> list[dict[str, Any]]:
             per_seed.append({
                 "seed": result.config.seed,
                 "reached": hit is not None,
-                "epochs": h.epochs[hit] if hit is not None else None,
+                "steps": h.steps[hit] if hit is not None else None,
                 # history.seconds of a packed run is the pack's time divided by its seeds
                 "wall_s": h.seconds[hit] * n_seeds if hit is not None else None,
                 "seconds_per_seed": h.seconds[hit] if hit is not None else None,
@@ -351,12 +350,12 @@ def time_to_target(quick: bool) -> list[dict[str, Any]]:
             "pack_size": n_seeds,
             "eval_every": config.eval_every,
             "note": "trained as one pack with train_packed (as train_seeds does); the target is checked at "
-                    "every evaluation, so epochs and times are those of the first evaluation below it",
+                    "every evaluation, so steps and times are those of the first evaluation below it",
             "train_wall_s": wall,
             "train_wall_s_per_seed": wall / n_seeds,
-            "ms_per_step": 1000 * wall / config.n_epochs if config.n_epochs else None,
+            "ms_per_step": 1000 * wall / config.n_steps if config.n_steps else None,
             "seeds_reached": len(reached),
-            "median_epochs": median([s["epochs"] for s in reached]) if reached else None,
+            "median_steps": median([s["steps"] for s in reached]) if reached else None,
             "median_wall_s": median([s["wall_s"] for s in reached]) if reached else None,
             "per_seed": per_seed,
         })
@@ -388,6 +387,8 @@ def book_build(quick: bool) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
     return {
         "smoke_size": quick,
+        # which book was built: the reproducing page judges the build targets only for the same pages
+        "pages": sorted(p.name for p in (ROOT / "book").glob("*.md")),
         "what": ("from_scratch: `build --force` into a fresh output folder with an empty L2L_CACHE_DIR "
                  "(trains every network, executes every chapter); cached: the same command without --force, "
                  "nothing changed"),
@@ -441,9 +442,9 @@ def goals(results: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
                     "comparison": ">=" if higher_is_better else "<=", "met": met, "note": note})
 
     for entry in results.get("time_to_target") or []:
-        add(f"headline_{entry['chapter']}", f"chapter {entry['chapter']}: headline ({entry['n_seeds']} seeds) trained",
+        add(f"headline_{entry['chapter']}", f"chapter {entry['chapter']}: {entry['n_seeds']} seeds of its recipe trained (one pack)",
             GOAL_HEADLINE_S, entry["train_wall_s"], "s", False,
-            f"{entry['n_seeds']} seeds x {entry['config']['n_epochs']} steps, one pack, one thread")
+            f"{entry['n_seeds']} seeds x {entry['config']['n_steps']} steps, one pack, one thread")
     build = results.get("book_build") or {}
     scratch, cached = build.get("from_scratch"), build.get("cached")
     add("book_from_scratch", "the whole book from scratch", GOAL_BOOK_SCRATCH_S,
@@ -489,15 +490,15 @@ def summary(results: dict[str, Any]) -> str:
                  + ", ".join(f"{k} {v['median_ms']:.1f} ms" for k, v in steps["eval_ms"].items() if isinstance(v, dict)))
     sph = results["seeds_per_hour"]
     lines.append("")
-    lines.append(f"Seeds per hour, {sph['reference_run']['preset']} preset ({sph['reference_run']['n_epochs']} steps): "
+    lines.append(f"Seeds per hour, {sph['reference_run']['recipe']} recipe ({sph['reference_run']['n_steps']} steps): "
                  f"one at a time {sph['one_at_a_time_nn_lstm']['seeds_per_hour']:.2f}; packed "
                  + ", ".join(f"S={s}: {v['seeds_per_hour']:.2f}" for s, v in sph["packed"].items()))
     for entry in results["time_to_target"]:
         lines.append("")
         lines.append(f"Time to target, {entry['chapter']} ({entry['n_seeds']} seeds packed, "
-                     f"{entry['config']['n_epochs']} steps in {entry['train_wall_s']:.1f} s): {entry['target']['description']}")
+                     f"{entry['config']['n_steps']} steps in {entry['train_wall_s']:.1f} s): {entry['target']['description']}")
         for s in entry["per_seed"]:
-            lines.append(f"  seed {s['seed']}: " + (f"epoch {s['epochs']}, {s['wall_s']:.1f} s" if s["reached"]
+            lines.append(f"  seed {s['seed']}: " + (f"step {s['steps']}, {s['wall_s']:.1f} s" if s["reached"]
                                                     else "not reached") + f" (final val MSE {s['final_val_mse']:.5f})")
     build = results.get("book_build")
     lines.append("")

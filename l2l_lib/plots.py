@@ -16,7 +16,8 @@ from matplotlib.patches import Rectangle
 from .model import GateTable
 from .surgery import PATTERNS, Ablation, SlotMap
 from .tasks import BOOLEAN_FAMILIES, Batch
-from .train import History
+from .train import History, TrainResult
+from .validation import check, check_int
 
 
 def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequence[str] | None = None,
@@ -35,24 +36,79 @@ def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequ
     labels = list(labels) if labels is not None else [f"seed {k}" for k in range(len(histories))]
     if len(labels) != len(histories):
         raise ValueError(f"labels must have one entry per history ({len(histories)}), got {len(labels)}")
-    fig = Figure(figsize=(7, 4), layout="constrained")
+    fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
     for k, (history, label) in enumerate(zip(histories, labels)):
         color = f"C{k % 10}"
-        ax.plot(history.epochs, history.val_mse, color=color, label=f"{label}: training functions")
+        ax.plot(history.steps, history.val_mse, color=color, label=f"{label}: training functions")
         held_out = np.asarray(history.held_out_mse, dtype=float)
         if np.isfinite(held_out).any():
-            ax.plot(history.epochs, held_out, color=color, linestyle="--", label=f"{label}: held-out functions")
+            ax.plot(history.steps, held_out, color=color, linestyle="--", label=f"{label}: held-out functions")
     if ideal is not None:
         ax.axhline(ideal, color="black", linestyle=":", label=f"{ideal_label} ({ideal:.4f})")
     ax.set_yscale("log")
-    ax.set_xlabel("epoch (Adam steps)")
-    ax.set_ylabel("MSE on fresh sequences")
+    _label_curves(ax, "optimiser (Adam) steps", "MSE on fresh sequences", title)
+    return fig
+
+
+def _label_curves(ax, xlabel: str, ylabel: str, title: str | None) -> None:
+    """Axis labels, a grid, a title, and the legend beside the axes: inside, it would cover curves."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small", ncol=2 if len(histories) > 2 else 1)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
+
+
+def _legend_below(fig: Figure, ax: object, title: str | None) -> Figure:
+    """``fig`` with one legend (the entries of ``ax``) below its panels, where it hides no curve, and its title."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize="small")
+    if title:
+        fig.suptitle(title)
     return fig
+
+
+def plot_seed_training_curves(runs: Sequence[TrainResult], *, ideal: float | None = None,
+                              title: str | None = None, n_cols: int = 4) -> Figure:
+    """Meta-training curves of several seeds of one recipe, one small panel per seed on shared axes.
+
+    Each panel shows the MSE on fresh sequences of the training functions (solid) and of the held-out
+    functions (dashed) against optimiser steps, and the ideal learner's held-out MSE (dotted); one legend
+    below the panels says which line is which, so no legend covers a curve.
+
+    Args:
+        runs: trained seeds (:class:`~l2l_lib.train.TrainResult`); each panel is titled with its seed.
+        ideal: the ideal learner's held-out MSE at the recipe's sequence length.
+        title: figure title.
+        n_cols: panels per row (at most).
+    """
+    check(len(runs) > 0, "runs", "a non-empty sequence of TrainResult", runs)
+    n_cols = min(check_int("n_cols", n_cols), len(runs))
+    n_rows = -(-len(runs) // n_cols)
+    fig = Figure(figsize=(8, 0.6 + 2.0 * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False)).ravel()
+    for ax, run in zip(axes, runs):
+        history = run.history
+        ax.plot(history.steps, history.val_mse, color="C0", label="training functions")
+        held_out = np.asarray(history.held_out_mse, dtype=float)
+        if np.isfinite(held_out).any():
+            ax.plot(history.steps, held_out, color="C3", linestyle="--", label="held-out functions")
+        if ideal is not None:
+            ax.axhline(ideal, color="black", linestyle=":", label=f"ideal learner, held-out ({ideal:.4f})")
+        ax.set_yscale("log")
+        ax.set_title(f"seed {run.config.seed}", fontsize="medium")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
+    for ax in axes[len(runs):]:
+        ax.remove()
+    for ax in axes[max(len(runs) - n_cols, 0):len(runs)]:  # no panel below them: they carry the step axis
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.set_xlabel("optimiser steps")
+    for ax in axes[::n_cols]:
+        ax.set_ylabel("MSE")
+    return _legend_below(fig, axes[0], title)
 
 
 def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray]], *, max_steps: int | None = None,
@@ -68,7 +124,7 @@ def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray
         ymin: lower end of the error axis (e.g. 1e-6, so that an exact learner's 1e-15 does not squash the
             others); curves below it leave the plot.
     """
-    fig = Figure(figsize=(7, 4), layout="constrained")
+    fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
     for k, (label, values) in enumerate(curves.items()):
         runs = np.atleast_2d(np.asarray(values, dtype=float))
@@ -83,12 +139,7 @@ def plot_error_by_position(curves: Mapping[str, np.ndarray | Sequence[np.ndarray
         ax.set_yscale("log")
     if ymin is not None:
         ax.set_ylim(bottom=ymin)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
-    if title:
-        ax.set_title(title)
+    _label_curves(ax, xlabel, ylabel, title)
     return fig
 
 
@@ -117,9 +168,10 @@ def plot_prediction_trace(batch: Batch, predictions: torch.Tensor, *, index: int
         ax.axvline(start - 0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("step t (examples seen before it)")
     ax.set_ylabel("output")
-    ax.legend(fontsize="small", loc="best")
+    # above the axes, never over the trace: a stream's targets and predictions span the whole plot
+    ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0, 1.02), ncols=3, frameon=False)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=24)
     return fig
 
 
@@ -144,12 +196,13 @@ def plot_gate_weights(table: GateTable, *, readout: np.ndarray | None = None, ti
     n_units = weights.shape[0]
     if readout is not None and np.shape(readout) != (n_units,):
         raise ValueError(f"readout must have one weight per unit ({n_units}), got shape {np.shape(readout)}")
-    n_cols = min(n_units, 3)
+    # two panels per row on a page-wide figure (8 inches): the weights written in the cells stay readable
+    n_cols = min(n_units, 2)
     n_rows = -(-n_units // n_cols)
     finite = weights[np.isfinite(weights)]
     limit = float(np.abs(finite).max()) if finite.size else 1.0
     limit = limit if limit > 0 else 1.0
-    fig = Figure(figsize=(0.45 * len(table.columns) * n_cols + 1.2, 1.7 * n_rows + 0.6), layout="constrained")
+    fig = Figure(figsize=(8, 2.1 * n_rows + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
     image = None
     for u, ax in enumerate(axes):
@@ -158,15 +211,15 @@ def plot_gate_weights(table: GateTable, *, readout: np.ndarray | None = None, ti
             continue
         image = ax.imshow(np.ma.masked_invalid(weights[u]), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
         ax.set_title(f"unit h{u + 1}" + (f" (read-out {readout[u]:+.1f})" if readout is not None else ""),
-                     fontsize="small")
-        ax.set_yticks(range(len(table.rows)), table.rows)
-        ax.set_xticks(range(len(table.columns)), table.columns, rotation=90, fontsize="x-small")
+                     fontsize=10)
+        ax.set_yticks(range(len(table.rows)), table.rows, fontsize=9)
+        ax.set_xticks(range(len(table.columns)), table.columns, rotation=90, fontsize=9)
         if annotate:
             for r in range(weights.shape[1]):
                 for k in range(weights.shape[2]):
                     value = weights[u, r, k]
                     if np.isfinite(value):
-                        ax.text(k, r, f"{value:.1f}", ha="center", va="center", fontsize=5.5,
+                        ax.text(k, r, f"{value:.1f}", ha="center", va="center", fontsize=7.5,
                                 color="white" if abs(value) > 0.6 * limit else "black")
     fig.colorbar(image, ax=axes[:n_units].tolist(), label="weight", shrink=0.8)
     if title:
@@ -252,7 +305,7 @@ def plot_pattern_count(mse: Mapping[str, np.ndarray | Sequence[np.ndarray]],
             returned by :func:`l2l_lib.evaluate.error_by_pattern_count`, or ``[n_runs, C]`` for several
             seeds (line: mean, band: lowest to highest run).
     """
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = Figure(figsize=(8, 3.8), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, curves, ylabel, log_y in ((axes[0], mse, "MSE", True), (axes[1], accuracy, "accuracy", False)):
         for k, (label, values) in enumerate(curves.items()):
@@ -272,24 +325,23 @@ def plot_pattern_count(mse: Mapping[str, np.ndarray | Sequence[np.ndarray]],
         if log_y:
             ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize="small")
-    if title:
-        fig.suptitle(title)
-    return fig
+    return _legend_below(fig, axes[0], title)
 
 
 def _heatmap_grid(matrices: Sequence[np.ndarray], titles: Sequence[str], *, row_labels: Sequence[str],
                   col_labels: Sequence[str], xlabel: str, ylabel: str, cmap: str, vmin: float, vmax: float,
                   colorbar_label: str, outline: Sequence[Sequence[int]] | None = None,
                   title: str | None = None) -> Figure:
-    """Panels of annotated heat maps sharing one colour scale (one panel per seed)."""
-    if not matrices or len(matrices) != len(titles):
-        raise ValueError(f"need one title per matrix and at least one matrix, got {len(matrices)} matrices "
-                         f"and {len(titles)} titles")
-    n_cols = min(len(matrices), 3)
+    """Panels of annotated heat maps sharing one colour scale (one panel per seed).
+
+    Two panels per row on a figure as wide as the book's page (8 inches), so that the numbers in the
+    cells stay readable when the page shows the figure at its width.
+    """
+    check(len(matrices) > 0 and len(matrices) == len(titles), "(matrices, titles)",
+          "one title per matrix, at least one matrix", (len(matrices), len(titles)))
+    n_cols = min(len(matrices), 2)
     n_rows = -(-len(matrices) // n_cols)
-    width = max(np.shape(m)[1] for m in matrices)
-    fig = Figure(figsize=(n_cols * (1.2 + 0.55 * width) + 1.0, n_rows * 2.6 + 0.5), layout="constrained")
+    fig = Figure(figsize=(8, n_rows * 2.5 + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
     image = None
     for k, ax in enumerate(axes):
@@ -303,17 +355,17 @@ def _heatmap_grid(matrices: Sequence[np.ndarray], titles: Sequence[str], *, row_
                 if np.isfinite(values[r, c]):
                     shade = (values[r, c] - vmin) / (vmax - vmin) if vmax > vmin else 0.0
                     # viridis and magma run from dark to light: dark text on the light half
-                    ax.text(c, r, f"{values[r, c]:.2f}", ha="center", va="center", fontsize="x-small",
+                    ax.text(c, r, f"{values[r, c]:.2f}", ha="center", va="center", fontsize=9,
                             color="black" if shade > 0.5 else "white")
         if outline is not None:
             for r, c in enumerate(outline[k]):
                 if c is not None and c >= 0:
                     ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
-        ax.set_xticks(range(values.shape[1]), list(col_labels)[:values.shape[1]], fontsize="small")
-        ax.set_yticks(range(values.shape[0]), list(row_labels)[:values.shape[0]], fontsize="small")
-        ax.set_title(titles[k], fontsize="small")
-        ax.set_xlabel(xlabel, fontsize="small")
-        ax.set_ylabel(ylabel, fontsize="small")
+        ax.set_xticks(range(values.shape[1]), list(col_labels)[:values.shape[1]], fontsize=9)
+        ax.set_yticks(range(values.shape[0]), list(row_labels)[:values.shape[0]], fontsize=9)
+        ax.set_title(titles[k], fontsize=10)
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_ylabel(ylabel, fontsize=9)
     fig.colorbar(image, ax=axes[:len(matrices)].tolist(), label=colorbar_label, shrink=0.8)
     if title:
         fig.suptitle(title)
@@ -368,19 +420,27 @@ def plot_interventions(flipped: Sequence[np.ndarray], labels: Sequence[str], *, 
 
 
 def plot_learnt_surfaces(true: np.ndarray, learnt: Mapping[int, np.ndarray], grid: np.ndarray, *,
-                         examples: tuple[np.ndarray, np.ndarray] | None = None, title: str | None = None) -> Figure:
+                         examples: tuple[np.ndarray, np.ndarray] | None = None, title: str | None = None,
+                         n_cols: int = 3) -> Figure:
     """The true function beside what a learner holds after k examples, as heat maps on one colour scale.
 
+    Panels run left to right, ``n_cols`` to a row, each large enough to read at the page's width.
+
     Args:
-        true: ``[G, G]`` true values (row: x2, column: x1), e.g. from :func:`l2l_lib.evaluate.learnt_function`.
+        true: ``[G, G]`` true values (row: x2, column: x1), e.g. :attr:`LearntSurfaces.true
+            <l2l_lib.experiments.continuous.LearntSurfaces>`.
         learnt: k -> ``[G, G]`` the learner's function after k examples.
         grid: ``[G]`` the input values of both axes.
         examples: ``(x1 [T], x2 [T])`` of the stream: the first k are drawn on the k panel.
+        title: figure title.
+        n_cols: panels per row (at most), an integer >= 1.
     """
     panels = [("true function", true, 0)] + [(f"after {k} example{'s' if k != 1 else ''}", v, k)
                                              for k, v in learnt.items()]
-    fig = Figure(figsize=(2.6 * len(panels) + 0.8, 3.0), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    n_cols = min(check_int("n_cols", n_cols), len(panels))
+    n_rows = -(-len(panels) // n_cols)
+    fig = Figure(figsize=(3.3 * n_cols + 1.2, 3.3 * n_rows + (0.5 if title else 0.0)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
     extent = (float(grid[0]), float(grid[-1]), float(grid[0]), float(grid[-1]))
     values = np.concatenate([np.ravel(v) for _, v, _ in panels])
     low, high = float(np.nanmin(values)), float(np.nanmax(values))
@@ -391,11 +451,86 @@ def plot_learnt_surfaces(true: np.ndarray, learnt: Mapping[int, np.ndarray], gri
             error = float(np.sqrt(np.mean((np.asarray(surface) - np.asarray(true)) ** 2)))
             name = f"{name}\n(RMS error {error:.3f})"
             if examples is not None and k > 0:
-                ax.plot(examples[0][:k], examples[1][:k], "o", color="white", markeredgecolor="black", markersize=4)
-        ax.set_title(name, fontsize="small")
+                ax.plot(examples[0][:k], examples[1][:k], "o", color="white", markeredgecolor="black", markersize=6)
+        ax.set_title(name)
+        ticks = np.linspace(extent[0], extent[1], 5)  # fewer labels than matplotlib's default: readable
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
-    fig.colorbar(image, ax=axes.tolist(), label="output", shrink=0.85)
+    for ax in axes[len(panels):]:
+        ax.remove()
+    fig.colorbar(image, ax=axes[:len(panels)].tolist(), label="output", shrink=0.85)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+# Labels of the step benchmark's implementations (benchmarks/run.py, section step_ms); packed_S are named
+# by their pack size.
+_STEP_LABELS = {"nn_lstm": "nn.LSTM", "nn_lstm_no_forget": "nn.LSTM, no forget gate",
+                "python_loop": "Python loop", "python_loop_no_forget": "Python loop, no forget gate"}
+
+
+def plot_step_times(step_ms: Mapping[str, object], *, goal_speedup: float | None = None,
+                    goal_pack: int | None = None) -> Figure:
+    """The step benchmark: time per seed of one training step by implementation, and packing's speedup.
+
+    Args:
+        step_ms: the ``step_ms`` section of ``benchmarks/results.json``: ``implementations`` (name ->
+            ``per_seed_ms``, ``min_ms``, ``max_ms`` in milliseconds, ``seeds`` per step), ``ratios`` with
+            ``packed_speedup_per_seed`` (pack size as text -> throughput per seed relative to one seed at
+            a time on ``nn.LSTM``) and ``workload`` with ``seq_len``.
+        goal_speedup, goal_pack: a target speedup at pack size ``goal_pack``, drawn as a dashed line
+            (both or neither).
+
+    Returns:
+        a figure of two panels, one above the other so that both keep the page's width: top, milliseconds
+        per seed and step (median; bars from the fastest to the slowest repeat), log scale; bottom, speedup
+        per seed against pack size S, with the perfect S×.
+
+    Raises:
+        ValueError: when ``step_ms`` lacks one of those entries, or only one of the goal arguments is given.
+    """
+    missing = [k for k in ("implementations", "ratios", "workload") if k not in step_ms]
+    if missing or "packed_speedup_per_seed" not in step_ms["ratios"]:  # type: ignore[operator]
+        raise ValueError(f"step_ms must be the step_ms section of benchmarks/results.json (with implementations, "
+                         f"ratios.packed_speedup_per_seed and workload); missing {missing or ['ratios.packed_speedup_per_seed']}")
+    if (goal_speedup is None) != (goal_pack is None):
+        raise ValueError(f"goal_speedup and goal_pack must be given together; got {goal_speedup!r} and {goal_pack!r}")
+    impl: Mapping[str, Mapping[str, float]] = step_ms["implementations"]  # type: ignore[assignment]
+    speedups = {int(s): v for s, v in step_ms["ratios"]["packed_speedup_per_seed"].items()}  # type: ignore[index]
+    keys = list(impl)
+    values = np.array([impl[k]["per_seed_ms"] for k in keys])
+    fastest = np.array([impl[k]["min_ms"] / impl[k]["seeds"] for k in keys])
+    slowest = np.array([impl[k]["max_ms"] / impl[k]["seeds"] for k in keys])
+    # one colour per kind: nn.LSTM, the Python loop, packs
+    colours = ["C2" if k.startswith("packed_") else "C3" if k.startswith("python") else "C0" for k in keys]
+
+    fig = Figure(figsize=(8, 7.5), layout="constrained")
+    left, right = fig.subplots(2, 1, height_ratios=(3, 2))
+    left.barh(range(len(keys)), values, xerr=[values - fastest, slowest - values], color=colours, capsize=2)
+    left.set_yticks(range(len(keys)), [_STEP_LABELS.get(k) or f"packed, S = {k.removeprefix('packed_')}"
+                                       for k in keys])
+    left.invert_yaxis()
+    left.set_xscale("log")
+    for y, (v, top) in enumerate(zip(values, slowest)):
+        left.annotate(f"{v:.2f}" if v < 10 else f"{v:.0f}", (top, y), xytext=(4, 0), textcoords="offset points",
+                      va="center", fontsize="small")
+    left.set_xlim(right=left.get_xlim()[1] * 3)  # room for the labels
+    left.set_xlabel("ms per seed and training step")
+    left.set_title(f"One training step, sequences of {step_ms['workload']['seq_len']}")  # type: ignore[index]
+
+    sizes = sorted(speedups)
+    right.plot(sizes, [speedups[s] for s in sizes], "o-", color="C2", label="measured")
+    right.plot(sizes, sizes, ":", color="grey", label="S× (perfect)")
+    if goal_speedup is not None:
+        right.axhline(goal_speedup, color="C1", linestyle="--", label=f"target at S = {goal_pack}: {goal_speedup:g}×")
+    right.set_xscale("log", base=2)
+    right.set_xticks(sizes, [str(s) for s in sizes])
+    right.set_xlabel("seeds per pack S")
+    right.set_ylabel("throughput per seed vs nn.LSTM")
+    right.set_title("Packing seeds")
+    right.legend(fontsize="small", loc="upper left")
+    right.grid(True, alpha=0.3)
     return fig

@@ -62,7 +62,7 @@ _QUADRATIC = TrainConfig(family="quadratic", hidden_sizes=(6, 40), seq_len=200, 
 _RECIPES = (
     Recipe("first_run", TrainConfig(family="boolean16", hidden_sizes=(6,), seq_len=64, batch_size=16,
                                     n_steps=8_000, learning_rate=2e-2, eval_every=200),
-           "The first chapter's one-minute run: Boolean-16 on all sixteen functions, short sequences.",
+           "The first chapter's short run: Boolean-16 on all sixteen functions, sequences of 64.",
            first_seed=0, n_seeds=1),
     Recipe("boolean16", _boolean("boolean16", (0, 6, 9), 256, **_OUR_BOOLEAN),
            "Boolean chapter, our recipe: XOR, XNOR and constant 0 held out, tables, decay, clipping, keep_best.", first_seed=BOOLEAN_FIRST_SEED, n_seeds=8),

@@ -5,7 +5,7 @@ Sources:
 * ``"paper"``: Hochreiter, Younger & Conwell (2001), "Learning to Learn Using Gradient Descent",
   ICANN 2001, LNCS 2130, pp. 87-94 (Sec. 3-4).
 * ``"report"``: R. Siripurapu, "Advanced Topics in Machine Learning: Meta-Learning", a student report
-  that replicated the paper with a modern LSTM (``shared/seeds/000_05b0cf4b312e6956.txt``).
+  that replicated the paper with a modern LSTM (cited as ``siripurapu_report`` in ``book/references.bib``).
 
 Chapters glue these values next to their own results, so that every comparison in the prose shows
 both numbers and where they come from. ``None`` marks a number the source does not give.

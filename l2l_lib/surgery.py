@@ -12,7 +12,7 @@ picture on any trained one-layer :class:`~l2l_lib.model.MetaLSTM`, by four measu
 * :func:`slot_map`: how well each unit's cell state tells the answer currently stored for each pattern
   (the target last seen with that pattern), and how well units code the input;
 * :func:`intervene_flip`: overwrite a candidate slot with the value it holds for the opposite answer and
-  see whether exactly that pattern's next answer flips;
+  see whether exactly that pattern's next answer flips (:func:`intervene_slots`: every pattern's slot);
 * :func:`report_picture`: the report's picture as a short verdict from the numbers.
 
 Every statistic is computed from plain arrays (:func:`slot_map_from_arrays`, :func:`point_biserial`,
@@ -34,44 +34,41 @@ from .evaluate import evaluation_batch, pattern_counts
 from .model import MetaLSTM
 from .tasks import BOOLEAN_FAMILIES, TABLE_ID, Batch
 from .train import one_thread
+from .validation import check, check_choice, check_int, check_number, is_int
 
 PATTERNS: tuple[str, ...] = ("(0,0)", "(0,1)", "(1,0)", "(1,1)")  # index 2*x1 + x2
 
 
 # ----------------------------------------------------------------------------- checks and data
 def _check_batch(batch: Batch) -> None:
-    if not isinstance(batch, Batch):
-        raise ValueError(f"batch must be an l2l_lib.tasks.Batch, got {type(batch).__name__}")
-    if batch.family not in BOOLEAN_FAMILIES:
-        raise ValueError(f"batch.family must be one of {BOOLEAN_FAMILIES}, got {batch.family!r}")
-    if batch.function_ids is not None and bool((batch.function_ids == TABLE_ID).any()):
-        raise ValueError("batch must hold Boolean functions only: it has random real-valued table streams "
-                         "(make_batch's table_fraction must be 0)")
+    check(isinstance(batch, Batch), "batch", "an l2l_lib.tasks.Batch", type(batch).__name__)
+    check_choice("batch.family", batch.family, BOOLEAN_FAMILIES)
+    tables = batch.function_ids is not None and bool((batch.function_ids == TABLE_ID).any())
+    check(not tables, "batch", "Boolean functions only (make_batch's table_fraction 0)",
+          "a batch with random real-valued table streams")
 
 
 def _check_model(model: MetaLSTM) -> int:
-    if not isinstance(model, MetaLSTM):
-        raise ValueError(f"model must be a MetaLSTM, got {type(model).__name__}")
-    if len(model.hidden_sizes) != 1 or model.n_inputs != 3:
-        raise ValueError(f"model must be a MetaLSTM with one LSTM layer reading (x1, x2, y_prev); got "
-                         f"hidden_sizes={model.hidden_sizes}, n_inputs={model.n_inputs}")
+    check(isinstance(model, MetaLSTM), "model", "a MetaLSTM", type(model).__name__)
+    check(len(model.hidden_sizes) == 1 and model.n_inputs == 3, "model",
+          "a MetaLSTM with one LSTM layer reading (x1, x2, y_prev)",
+          f"hidden_sizes={model.hidden_sizes}, n_inputs={model.n_inputs}")
     return model.hidden_sizes[0]
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+def _check_index(name: str, value: object, maximum: int, allowed: str) -> int:
+    """``int(value)`` if it is an integer (Python or numpy) in ``0..maximum``, else ``ValueError``."""
+    value = int(value) if isinstance(value, np.integer) else value
+    check(is_int(value) and 0 <= value <= maximum, name, f"an integer in 0..{maximum} ({allowed})", value)
+    return value  # type: ignore[return-value]
 
 
 def _check_unit(name: str, unit: object, n_units: int) -> int:
-    if not _is_int(unit) or not 0 <= int(unit) < n_units:
-        raise ValueError(f"{name} must be an integer in 0..{n_units - 1} (a unit of the layer), got {unit!r}")
-    return int(unit)
+    return _check_index(name, unit, n_units - 1, "a unit of the layer")
 
 
 def _check_pattern(pattern: object) -> int:
-    if not _is_int(pattern) or not 0 <= int(pattern) <= 3:
-        raise ValueError(f"pattern must be an integer in 0..3 (2*x1 + x2), got {pattern!r}")
-    return int(pattern)
+    return _check_index("pattern", pattern, 3, "2*x1 + x2")
 
 
 def probe_batch(n_sequences: int = 512, seq_len: int = 64, *, switch_every: int | None = None,
@@ -207,12 +204,10 @@ def ablate_units(model: MetaLSTM, batch: Batch, units: list[int] | None = None) 
     _check_batch(batch)
     if units is None:
         units = list(range(n_units))
-    if (not isinstance(units, (list, tuple)) or not units or any(not _is_int(u) or not 0 <= int(u) < n_units
-                                                                   for u in units)
-            or len(set(int(u) for u in units)) != len(units)):
-        raise ValueError(f"units must be None or a non-empty list of distinct integers in 0..{n_units - 1}, "
-                         f"got {units!r}")
-    units = [int(u) for u in units]
+    check(isinstance(units, (list, tuple)) and len(units) > 0, "units",
+          f"None or a non-empty list of distinct integers in 0..{n_units - 1}", units)
+    units = [_check_unit(f"units[{k}]", u, n_units) for k, u in enumerate(units)]
+    check(len(set(units)) == len(units), "units", f"None or a list of distinct integers in 0..{n_units - 1}", units)
     pattern = pattern_of(batch)
     counted = pattern_counts(batch) > 0
     masks = [counted & (pattern == p) for p in range(4)]
@@ -236,16 +231,21 @@ def ablate_units(model: MetaLSTM, batch: Batch, units: list[int] | None = None) 
 
 
 # ----------------------------------------------------------------------------- statistics on arrays
+def _check_columns(values: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values, labels = np.asarray(values, dtype=np.float64), np.asarray(labels)
+    ok = values.ndim == 2 and labels.ndim == 1 and values.shape[0] == labels.shape[0]
+    check(ok, "(values, labels)", "arrays of shapes [N, H] and [N]", (values.shape, labels.shape))
+    return values, labels
+
+
 def point_biserial(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Signed point-biserial correlation of each column of ``values`` with binary ``labels``.
 
     It is Pearson's correlation with a 0/1 variable. Args: ``values [N, H]``, ``labels [N]`` (0/1 or
     bool). Returns ``[H]``; 0 where a column or the labels are constant (they then tell nothing).
     """
-    values = np.asarray(values, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.float64)
-    if values.ndim != 2 or labels.ndim != 1 or values.shape[0] != labels.shape[0]:
-        raise ValueError(f"values must be [N, H] and labels [N]; got {values.shape} and {labels.shape}")
+    values, labels = _check_columns(values, labels)
+    labels = labels.astype(np.float64)
     if values.shape[0] == 0:
         return np.zeros(values.shape[1])
     dv = values - values.mean(0)
@@ -264,10 +264,8 @@ def threshold_accuracy(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     the same data: an upper bound on what a read-out of that unit alone can do. Ties stay on one side.
     Args: ``values [N, H]``, ``labels [N]``. Returns ``[H]`` in [0.5, 1] (NaN when N = 0).
     """
-    values = np.asarray(values, dtype=np.float64)
-    labels = np.asarray(labels).astype(bool)
-    if values.ndim != 2 or labels.ndim != 1 or values.shape[0] != labels.shape[0]:
-        raise ValueError(f"values must be [N, H] and labels [N]; got {values.shape} and {labels.shape}")
+    values, labels = _check_columns(values, labels)
+    labels = labels.astype(bool)
     n = values.shape[0]
     if n == 0:
         return np.full(values.shape[1], np.nan)
@@ -327,8 +325,7 @@ class SlotMap:
 def _as_numpy(name: str, value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
-    if not isinstance(value, np.ndarray):
-        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(value).__name__}")
+    check(isinstance(value, np.ndarray), name, "a torch.Tensor or numpy array", type(value).__name__)
     return value
 
 
@@ -348,17 +345,15 @@ def slot_map_from_arrays(c: np.ndarray | torch.Tensor, h: np.ndarray | torch.Ten
     c, h = _as_numpy("c", c).astype(np.float64), _as_numpy("h", h).astype(np.float64)
     patterns, answers = _as_numpy("patterns", patterns), _as_numpy("answers", answers)
     known = _as_numpy("known", known).astype(bool)
-    if c.ndim != 3:
-        raise ValueError(f"c must be [B, T, H], got shape {c.shape}")
+    check(c.ndim == 3, "c", "an array of shape [B, T, H]", c.shape)
     batch, steps, n_units = c.shape
     for name, value, shape in (("h", h, c.shape), ("patterns", patterns, (batch, steps)),
                                ("answers", answers, (batch, steps, 4)), ("known", known, (batch, steps, 4))):
-        if value.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} to match c {c.shape}, got {value.shape}")
-    if not np.isin(patterns, (0, 1, 2, 3)).all():
-        raise ValueError("patterns must hold input pattern indices 0..3 (2*x1 + x2)")
-    if not np.isin(answers[known], (0, 1)).all():
-        raise ValueError("answers must be 0 or 1 wherever known is True (Boolean targets)")
+        check(value.shape == shape, f"{name}.shape", f"{shape} to match c", value.shape)
+    check(bool(np.isin(patterns, (0, 1, 2, 3)).all()), "patterns", "input pattern indices 0..3 (2*x1 + x2)",
+          np.unique(patterns))
+    check(bool(np.isin(answers[known], (0, 1)).all()), "answers", "0 or 1 wherever known is True",
+          np.unique(answers[known]))
 
     flat_c = c.reshape(-1, n_units)
     signed = np.zeros((4, n_units))
@@ -474,9 +469,8 @@ def intervene_flip(model: MetaLSTM, batch: Batch, pattern: int, unit: int, at_st
     steps = batch.seq_len
     if at_step is None:
         at_step = steps // 2
-    if not _is_int(at_step) or not 1 <= int(at_step) <= steps - 1:
-        raise ValueError(f"at_step must be None or an integer in 1..{steps - 1} (seq_len - 1), got {at_step!r}")
-    at_step = int(at_step)
+    at_step = int(at_step) if isinstance(at_step, np.integer) else at_step
+    check_int("at_step", at_step, minimum=1, maximum=steps - 1)
 
     c, _, intact = _trace(model, batch)
     answers, known = stored_answers(batch)
@@ -522,6 +516,19 @@ def intervene_flip(model: MetaLSTM, batch: Batch, pattern: int, unit: int, at_st
                         flipped_all=flipped_all, n_steps=n_steps)
 
 
+def intervene_slots(model: MetaLSTM, batch: Batch, slot: SlotMap) -> np.ndarray:
+    """:func:`intervene_flip` at each pattern's candidate slot (``slot.best_unit``), as one matrix.
+
+    Returns:
+        ``[4, 4]``: row p, the slot found for pattern p was overwritten; column q, the fraction of first
+        answers to pattern q that flipped (:attr:`Intervention.flipped`). A row is NaN where pattern p has no
+        candidate (``best_unit[p] == -1``). A clean slot map gives ~1 on the diagonal and ~0 elsewhere.
+    """
+    check(isinstance(slot, SlotMap), "slot", "a SlotMap", type(slot).__name__)
+    return np.array([intervene_flip(model, batch, p, unit).flipped if unit >= 0 else np.full(4, np.nan)
+                     for p, unit in enumerate(slot.best_unit)])
+
+
 # ----------------------------------------------------------------------------- verdict
 def report_picture(slot: SlotMap, ablation: Ablation, threshold: float = 0.8) -> dict[str, Any]:
     """The student report's picture, checked against the measurements.
@@ -542,15 +549,11 @@ def report_picture(slot: SlotMap, ablation: Ablation, threshold: float = 0.8) ->
         ``ablation_hurts_own_pattern`` (pattern -> bool, or None where not measured) and
         ``ablation_damage`` (unit -> overall MSE increase when silenced).
     """
-    if not isinstance(slot, SlotMap):
-        raise ValueError(f"slot must be a SlotMap, got {type(slot).__name__}")
-    if not isinstance(ablation, Ablation):
-        raise ValueError(f"ablation must be an Ablation, got {type(ablation).__name__}")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be a number in (0, 1], got {threshold!r}")
-    if any(u >= slot.n_units for u in ablation.units):
-        raise ValueError(f"ablation must come from the same network as slot ({slot.n_units} units); "
-                         f"it silenced units {ablation.units}")
+    check(isinstance(slot, SlotMap), "slot", "a SlotMap", type(slot).__name__)
+    check(isinstance(ablation, Ablation), "ablation", "an Ablation", type(ablation).__name__)
+    check_number("threshold", threshold, 0.0, 1.0, low_open=True)
+    check(all(u < slot.n_units for u in ablation.units), "ablation.units",
+          f"units of the slot map's network (0..{slot.n_units - 1})", ablation.units)
     slot_units = {p: (slot.best_unit[p] if slot.best_unit[p] >= 0 and slot.confidence[p] >= threshold else None)
                   for p in range(4)}
     found = [u for u in slot_units.values() if u is not None]

@@ -16,7 +16,7 @@ from l2l_lib.train import History  # noqa: E402
 
 
 def history(scale):
-    return History(epochs=[10, 20, 30], train_mse=[0.3 * scale, 0.2 * scale, 0.1 * scale],
+    return History(steps=[10, 20, 30], train_mse=[0.3 * scale, 0.2 * scale, 0.1 * scale],
                    val_mse=[0.25 * scale, 0.1 * scale, 0.05 * scale], held_out_mse=[0.3, 0.2, 0.15],
                    seconds=[1.0, 2.0, 3.0])
 

@@ -42,3 +42,5 @@ def test_surgery_finds_slots_in_learners_and_not_in_recognisers(tmp_path):
     glued = glued_values(cli.run_chapter("surgery", {}, tmp_path / "surgery.ipynb"))
     assert float(glued["sg_conf_learners"]) > 0.8 > 0.6 > float(glued["sg_conf_others"])
     assert float(glued["sg_flip_own_learners"]) > 5 * float(glued["sg_flip_others_learners"])
+    # the prose's closing claim, chosen by the numbers: every learner has more slots than any recogniser
+    assert glued["sg_slots_sentence"].strip("'").startswith("Storing answers in slots")

@@ -2,6 +2,8 @@
 network whose answer is known: a hand-built 6-unit Boolean learner with two input-memory units and four
 answer slots (the student report's picture, minus the (0,0) recogniser), placed at shuffled unit numbers."""
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -251,6 +253,19 @@ def test_flipping_a_planted_slot_flips_that_pattern_only(learner, batch):
     assert surgery.intervene_flip(learner, batch, pattern=1, unit=SLOTS[1]).at_step == 20  # default T // 2
 
 
+def test_intervene_slots_stacks_one_intervention_per_pattern(learner, batch):
+    slot = surgery.slot_map(learner, batch)
+    flips = surgery.intervene_slots(learner, batch, slot)
+    np.testing.assert_array_equal(flips, np.eye(4))  # the hand-built slots: each flips its own pattern only
+    for p in range(4):
+        np.testing.assert_array_equal(flips[p], surgery.intervene_flip(learner, batch, p, slot.best_unit[p]).flipped)
+    unmeasured = dataclasses.replace(slot, best_unit=(-1,) + slot.best_unit[1:])  # pattern 0 never measured
+    flips = surgery.intervene_slots(learner, batch, unmeasured)
+    assert np.isnan(flips[0]).all() and np.isfinite(flips[1:]).all()
+    with pytest.raises(ValueError, match="slot"):
+        surgery.intervene_slots(learner, batch, slot.corr)
+
+
 # ----------------------------------------------------------------------------- bad inputs
 def test_bad_inputs_raise_value_errors_naming_the_parameter(learner, batch):
     continuous = evaluation_batch("semilinear", n_sequences=2, seq_len=8)
@@ -271,7 +286,7 @@ def test_bad_inputs_raise_value_errors_naming_the_parameter(learner, batch):
         surgery.intervene_flip(learner, batch, pattern=0, unit=-1)
     with pytest.raises(ValueError, match="at_step"):
         surgery.intervene_flip(learner, batch, pattern=0, unit=0, at_step=0)
-    with pytest.raises(ValueError, match="h must have shape"):
+    with pytest.raises(ValueError, match="h.shape must be"):
         surgery.slot_map_from_arrays(np.zeros((2, 3, 4)), np.zeros((2, 3, 5)), np.zeros((2, 3), int),
                                      np.zeros((2, 3, 4)), np.zeros((2, 3, 4), bool))
     slot = surgery.slot_map(learner, batch)
@@ -307,7 +322,7 @@ def test_plot_slot_map_annotates_every_cell(learner, batch):
 
 # ----------------------------------------------------------------------------- a real network
 def test_runs_end_to_end_on_a_quickly_trained_network():
-    model = train(TrainConfig(family="boolean16", seq_len=32, n_epochs=1500, eval_every=500), progress=False).model
+    model = train(TrainConfig(family="boolean16", seq_len=32, n_steps=1500, eval_every=500), progress=False).model
     b = surgery.probe_batch(n_sequences=128, seq_len=32, switch_every=16)
     ablation = surgery.ablate_units(model, b)
     slot = surgery.slot_map(model, b)
