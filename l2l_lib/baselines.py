@@ -19,6 +19,7 @@ import torch
 
 from l2l_lib.tasks import (BOOLEAN_FAMILIES, CONTINUOUS_FAMILIES, Batch, boolean_table, family_functions,
                            family_mean, quadratic_monomials)
+from l2l_lib.validation import check_int, check_number, is_int
 
 # Keeps atanh(2y - 1) finite when a semi-linear target sits at (or rounds to) 0 or 1.
 Y_CLAMP = 1e-6
@@ -66,7 +67,7 @@ def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[in
     if functions is None:
         functions = family_functions(batch.family)
     functions = tuple(functions)
-    valid_ids = all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 15 for k in functions)
+    valid_ids = all(is_int(k) and 0 <= k <= 15 for k in functions)
     if not functions or not valid_ids or len(set(functions)) != len(functions):
         raise ValueError(f"functions must be None or a non-empty list of distinct ids in 0..15, got {functions!r}")
 
@@ -109,9 +110,7 @@ def ideal_boolean16_mse(k: int | torch.Tensor) -> float | torch.Tensor:
         if k.is_floating_point() or k.is_complex() or k.dtype == torch.bool or bool((k < 0).any()):
             raise ValueError(f"k must be integers >= 0, got a {k.dtype} tensor {k}")
         return 0.25 * 0.75 ** k.double()
-    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-        raise ValueError(f"k must be an integer >= 0, got {k!r}")
-    return 0.25 * 0.75 ** k
+    return 0.25 * 0.75 ** check_int("k", k, minimum=0)
 
 
 def ideal_boolean16_sequence_mse(seq_len: int) -> float:
@@ -123,8 +122,7 @@ def ideal_boolean16_sequence_mse(seq_len: int) -> float:
     Args:
         seq_len: ``T``, an integer >= 1.
     """
-    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
-        raise ValueError(f"seq_len must be an integer >= 1, got {seq_len!r}")
+    check_int("seq_len", seq_len)
     return (1.0 - 0.75 ** seq_len) / seq_len
 
 
@@ -153,8 +151,7 @@ def least_squares_predictions(batch: Batch, ridge: float = DEFAULT_RIDGE) -> tor
         float32 ``[batch, seq_len, 1]`` predictions in target units.
     """
     _check_family(batch, CONTINUOUS_FAMILIES, "least_squares_predictions")
-    if isinstance(ridge, bool) or not isinstance(ridge, (int, float)) or not math.isfinite(ridge) or ridge <= 0:
-        raise ValueError(f"ridge must be a finite number > 0, got {ridge!r}")
+    check_number("ridge", ridge, 0.0, math.inf, low_open=True)
 
     # float64: the normal equations square the condition number, and float32 loses exactness.
     x1, x2 = batch.x.double().unbind(-1)
@@ -180,6 +177,38 @@ def least_squares_predictions(batch: Batch, ridge: float = DEFAULT_RIDGE) -> tor
     return predictions.to(torch.float32).unsqueeze(-1)
 
 
+# ----------------------------------------------------------------------------- the small network of the GD learners
+def _check_mlp_arguments(hidden_size: object, learning_rate: object) -> None:
+    check_int("hidden_size", hidden_size)
+    check_number("learning_rate", learning_rate, 0.0, math.inf, low_open=True)
+
+
+def _initial_mlp(n_seq: int, hidden_size: int, generator: torch.Generator | None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-sequence ``(w_hidden [B, 2, H], b_hidden [B, H], w_out [B, H], b_out [B])``.
+
+    Initialised like ``torch.nn.Linear`` (``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``), in a fixed order of
+    draws: one generator gives :func:`online_gd_predictions` and :func:`batch_gd_predictions` the same
+    initial networks.
+    """
+    def uniform(*shape: int, fan_in: int) -> torch.Tensor:
+        bound = 1.0 / math.sqrt(fan_in)
+        return (2.0 * torch.rand(n_seq, *shape, generator=generator) - 1.0) * bound
+
+    w_hidden = uniform(2, hidden_size, fan_in=2)
+    b_hidden = uniform(hidden_size, fan_in=2)
+    w_out = uniform(hidden_size, fan_in=hidden_size)
+    b_out = uniform(fan_in=hidden_size)
+    return w_hidden, b_hidden, w_out, b_out
+
+
+def _mlp_answer(x_t: torch.Tensor, w_hidden: torch.Tensor, b_hidden: torch.Tensor, w_out: torch.Tensor,
+                b_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sequence's network on its input ``x_t [B, 2]``: ``(hidden [B, H], prediction [B])``."""
+    hidden = torch.tanh(torch.einsum("bi,bih->bh", x_t, w_hidden) + b_hidden)
+    return hidden, torch.sigmoid((hidden * w_out).sum(-1) + b_out)
+
+
 # ----------------------------------------------------------------------------- online gradient descent
 def online_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate: float = 0.1,
                           generator: torch.Generator | None = None) -> torch.Tensor:
@@ -200,30 +229,16 @@ def online_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate:
     Returns:
         float32 ``[batch, seq_len, 1]`` predictions in ``(0, 1)``.
     """
-    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
-        raise ValueError(f"hidden_size must be an integer >= 1, got {hidden_size!r}")
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float))
-            or not math.isfinite(learning_rate) or learning_rate <= 0):
-        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-
-    n_seq, n_in = batch.batch_size, 2
-
-    def uniform(*shape: int, fan_in: int) -> torch.Tensor:
-        bound = 1.0 / math.sqrt(fan_in)
-        return (2.0 * torch.rand(n_seq, *shape, generator=generator) - 1.0) * bound
-
-    w_hidden = uniform(n_in, hidden_size, fan_in=n_in)  # [B, 2, H]
-    b_hidden = uniform(hidden_size, fan_in=n_in)  # [B, H]
-    w_out = uniform(hidden_size, fan_in=hidden_size)  # [B, H]
-    b_out = uniform(fan_in=hidden_size)  # [B]
+    _check_mlp_arguments(hidden_size, learning_rate)
+    n_seq = batch.batch_size
+    w_hidden, b_hidden, w_out, b_out = _initial_mlp(n_seq, hidden_size, generator)
 
     x = batch.x
     y = batch.targets[..., 0]
     predictions = torch.empty(n_seq, batch.seq_len)
     for t in range(batch.seq_len):
         x_t = x[:, t]  # [B, 2]
-        hidden = torch.tanh(torch.einsum("bi,bih->bh", x_t, w_hidden) + b_hidden)
-        prediction = torch.sigmoid((hidden * w_out).sum(-1) + b_out)
+        hidden, prediction = _mlp_answer(x_t, w_hidden, b_hidden, w_out, b_out)
         predictions[:, t] = prediction
         # Backprop of 0.5 * (y - p)^2 through sigmoid and tanh.
         delta_out = (prediction - y[:, t]) * prediction * (1.0 - prediction)  # [B]
@@ -321,8 +336,7 @@ def knn_predictions(batch: Batch, k: int = 5) -> torch.Tensor:
     Returns:
         float32 ``[batch, seq_len, 1]`` predictions in target units.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    check_int("k", k)
 
     x = batch.x
     y = batch.targets[..., 0]
@@ -345,40 +359,17 @@ def knn_predictions(batch: Batch, k: int = 5) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- batch gradient descent
-def _check_mlp_arguments(hidden_size: object, learning_rate: object) -> None:
-    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
-        raise ValueError(f"hidden_size must be an integer >= 1, got {hidden_size!r}")
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float))
-            or not math.isfinite(learning_rate) or learning_rate <= 0):
-        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-
-
-def _initial_mlp(n_seq: int, hidden_size: int, generator: torch.Generator | None
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-sequence ``(w_hidden [B, 2, H], b_hidden [B, H], w_out [B, H], b_out [B])``.
-
-    The same draws, in the same order, as :func:`online_gd_predictions`: one generator gives both
-    learners the same initial networks.
-    """
-    def uniform(*shape: int, fan_in: int) -> torch.Tensor:
-        bound = 1.0 / math.sqrt(fan_in)
-        return (2.0 * torch.rand(n_seq, *shape, generator=generator) - 1.0) * bound
-
-    w_hidden = uniform(2, hidden_size, fan_in=2)
-    b_hidden = uniform(hidden_size, fan_in=2)
-    w_out = uniform(hidden_size, fan_in=hidden_size)
-    b_out = uniform(fan_in=hidden_size)
-    return w_hidden, b_hidden, w_out, b_out
-
-
 # Chosen with tune_batch_gd (B=200, T=100, 20 steps per example, rates 0.3..30): the best rate is 10 for
 # semi-linear and quadratic and 1 for Boolean-16; 3 is within 3%, 16% and 7% of their best MSEs (and
 # 30 diverges), so one default serves every family. Tune per family for a fair comparison.
 BATCH_GD_LEARNING_RATE = 3.0
+# Full-batch steps after each new example: a fixed budget per example (the learners chapter states it).
+BATCH_GD_STEPS = 20
 
 
 def batch_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate: float = BATCH_GD_LEARNING_RATE,
-                         steps_per_example: int = 20, generator: torch.Generator | None = None) -> torch.Tensor:
+                         steps_per_example: int = BATCH_GD_STEPS, generator: torch.Generator | None = None
+                         ) -> torch.Tensor:
     """Predictions of batch gradient descent refitted to all examples seen so far, with a fixed step budget.
 
     The network is :func:`online_gd_predictions`'s: a fresh MLP per sequence, ``(x1, x2) -> tanh hidden
@@ -412,8 +403,7 @@ def batch_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate: 
         float32 ``[batch, seq_len, 1]`` predictions in ``(0, 1)``.
     """
     _check_mlp_arguments(hidden_size, learning_rate)
-    if isinstance(steps_per_example, bool) or not isinstance(steps_per_example, int) or steps_per_example < 0:
-        raise ValueError(f"steps_per_example must be an integer >= 0, got {steps_per_example!r}")
+    check_int("steps_per_example", steps_per_example, minimum=0)
 
     w_hidden, b_hidden, w_out, b_out = _initial_mlp(batch.batch_size, hidden_size, generator)
     x = batch.x
@@ -432,8 +422,7 @@ def batch_gd_predictions(batch: Batch, *, hidden_size: int = 20, learning_rate: 
                 b_out = b_out - learning_rate * delta_out.sum(1)
                 w_hidden = w_hidden - learning_rate * torch.bmm(x_seen.transpose(1, 2), delta_hidden)
                 b_hidden = b_hidden - learning_rate * delta_hidden.sum(1)
-        hidden = torch.tanh(torch.einsum("bi,bih->bh", x[:, t], w_hidden) + b_hidden)
-        predictions[:, t] = torch.sigmoid((hidden * w_out).sum(-1) + b_out)
+        predictions[:, t] = _mlp_answer(x[:, t], w_hidden, b_hidden, w_out, b_out)[1]
     return predictions.unsqueeze(-1)
 
 
@@ -458,7 +447,7 @@ def _tune_learning_rate(batch: Batch, rates: tuple[float, ...] | list[float], se
 
 
 def tune_batch_gd(batch: Batch, rates: tuple[float, ...] | list[float] = BATCH_GD_RATES, *,
-                  hidden_size: int = 20, steps_per_example: int = 20, seed: int = 0
+                  hidden_size: int = 20, steps_per_example: int = BATCH_GD_STEPS, seed: int = 0
                   ) -> tuple[float, dict[float, float]]:
     """Pick batch gradient descent's step size for a family: the rate with the lowest sequence MSE.
 

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .tasks import BOOLEAN_FAMILIES, DEFAULT_QUADRATIC_MAP, Batch, family_mean, function_values, make_batch
+from .validation import check_int
 
 Learner = Union[nn.Module, Callable[[Batch], torch.Tensor]]
 
@@ -175,6 +176,7 @@ def error_by_pattern_count(batch: Batch, predictions: torch.Tensor, max_count: i
     ``>= max_count``. Entry 0 is the first sight of a pattern, which no learner can know for Boolean-16.
     """
     _check_predictions(batch, predictions)
+    check_int("max_count", max_count, minimum=0)
     counts = pattern_counts(batch).clamp_max(max_count)
     pred, target = predictions[..., 0].double(), batch.targets[..., 0].double()
     squared = (pred - target) ** 2
@@ -261,10 +263,8 @@ def learnt_function(model: nn.Module, batch: Batch, k: int, grid: np.ndarray, *,
     """
     if batch.family in BOOLEAN_FAMILIES:
         raise ValueError(f"learnt_function needs a continuous family, got {batch.family!r}")
-    if not isinstance(k, int) or not 0 <= k < batch.seq_len:
-        raise ValueError(f"k must be an integer in 0..{batch.seq_len - 1}, got {k!r}")
-    if not 0 <= index < batch.batch_size:
-        raise ValueError(f"index must be in 0..{batch.batch_size - 1}, got {index!r}")
+    check_int("k", k, minimum=0, maximum=batch.seq_len - 1)
+    check_int("index", index, minimum=0, maximum=batch.batch_size - 1)
     grid = np.asarray(grid, dtype=np.float32)
     x2g, x1g = np.meshgrid(grid, grid, indexing="ij")
     queries = torch.from_numpy(np.stack([x1g.ravel(), x2g.ravel()], axis=1))  # [G*G, 2]
@@ -310,8 +310,7 @@ def boolean_examples_to_criterion(batch: Batch, predictions: torch.Tensor, n_cor
         raise ValueError(f"boolean_examples_to_criterion needs a Boolean family {BOOLEAN_FAMILIES}, "
                          f"got {batch.family!r}")
     _check_predictions(batch, predictions)
-    if isinstance(n_correct, bool) or not isinstance(n_correct, int) or n_correct < 1:
-        raise ValueError(f"n_correct must be an integer >= 1, got {n_correct!r}")
+    check_int("n_correct", n_correct)
 
     first_segment = torch.cumsum(batch.segment_starts.long(), dim=1) <= 1  # [B, T]
     correct = (predictions[..., 0] >= 0.5).float() == batch.targets[..., 0]

@@ -9,18 +9,20 @@ each figure and glued value it makes is still produced.
 """
 
 SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
-    "first_run": {"n_epochs": 60, "seq_len": 16, "batch_size": 4, "n_test_sequences": 50},
-    "boolean": {"n_seeds": 2, "n_epochs": 40, "seq_len": 16, "batch_size": 4, "b14_n_epochs": 40,
-                "b14_seq_len": 12, "n_test_sequences": 40, "eval_every": 10},
-    "surgery": {"n_seeds": 2, "n_epochs": 40, "seq_len": 16, "batch_size": 4, "n_test_sequences": 40,
-                "eval_every": 10, "probe_sequences": 64, "probe_seq_len": 16},
-    "semilinear": {"n_seeds": 2, "n_epochs": 30, "seq_len": 40, "batch_size": 4, "eval_every": 10,
+    "first_run": {"overrides": {"n_steps": 60, "seq_len": 16, "batch_size": 4, "eval_every": 10},
+                  "n_test_sequences": 50},
+    "boolean": {"n_seeds": 2, "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
+                "n_test_sequences": 40},
+    # the Boolean chapter's smoke networks (same recipe, seeds and overrides): surgery loads them from the cache
+    "surgery": {"n_seeds": 2, "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
+                "n_test_sequences": 40, "probe_sequences": 64, "probe_seq_len": 16},
+    "semilinear": {"n_seeds": 2, "overrides": {"n_steps": 30, "seq_len": 40, "batch_size": 4, "eval_every": 10},
                    "n_test_sequences": 20},
-    "quadratic": {"n_seeds": 2, "n_epochs": 20, "train_seq_len": 20, "seq_len": 40, "batch_size": 4,
-                  "hidden_size_2": 8, "eval_every": 10, "fixed_map_seeds": 1, "n_test_sequences": 10,
-                  "paper_net_seeds": 1, "paper_net_epochs": 10},
-    "learners": {"n_seeds": 2, "boolean_chapter_seeds": 2, "continuous_chapter_seeds": 2, "b16_n_epochs": 20,
-                 "b16_seq_len": 16, "b14_n_epochs": 20, "b14_seq_len": 12, "sl_n_epochs": 20, "sl_seq_len": 30,
-                 "q_n_epochs": 10, "q_train_seq_len": 20, "batch_size": 4, "eval_every": 10,
+    "quadratic": {"n_seeds": 2, "fixed_map_n_seeds": 1, "paper_net_n_seeds": 1,
+                  "overrides": {"n_steps": 20, "seq_len": 20, "batch_size": 4, "eval_every": 10},
+                  "paper_net_overrides": {"n_steps": 10},
+                  "test_seq_len": 40, "n_test_sequences": 10},
+    "learners": {"n_seeds": 2, "family_n_seeds": 2,
+                 "overrides": {"n_steps": 20, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                  "n_test_sequences": 12, "test_seq_len": 24, "max_examples": 20, "switch_every": 8},
 }

@@ -462,3 +462,94 @@ def test_bayes_prior_weights_bet_on_the_heavy_functions_until_the_examples_rule_
         bayes_boolean_predictions(batch, prior=[1.0] * 3)
     with pytest.raises(ValueError, match="prior"):
         bayes_boolean_predictions(batch, prior=[0.0] * 16)
+
+
+# ----------------------------------------------------------------------------- the registry of reference learners
+from l2l_lib.baselines import batch_gd_predictions, knn_predictions  # noqa: E402
+from l2l_lib.reference_learners import (BATCH_GD, CONSTANT, IDEAL, NEAREST_NEIGHBOURS, ONLINE_GD,  # noqa: E402
+                                        REFERENCE_NAMES, nearest_neighbours_k, reference_learners)
+
+
+def test_registry_lists_every_learner_in_order_with_its_family_specific_ideal():
+    tuning = make_batch("boolean16", 8, 12, generator=gen(1))
+    boolean = reference_learners("boolean16", tuning=tuning)
+    assert [r.name for r in boolean] == list(REFERENCE_NAMES)
+    assert "Bayes" in boolean[0].about
+    assert "monomials" in reference_learners("quadratic", names=(IDEAL,))[0].about
+    assert [r.name for r in reference_learners("semilinear", names=(CONSTANT, IDEAL))] == [CONSTANT, IDEAL]
+
+
+def test_registry_nearest_neighbours_answer_the_last_answer_to_the_same_pattern_for_boolean_inputs():
+    batch = make_batch("boolean16", 4, 20, generator=gen(2))
+    knn = reference_learners("boolean16", names=(NEAREST_NEIGHBOURS,))[0]
+    predictions = knn(batch)
+    for b in range(batch.batch_size):  # by hand: a table of the latest answer per pattern
+        last: dict[tuple[int, int], float] = {}
+        for t in range(batch.seq_len):
+            key = (int(batch.x[b, t, 0]), int(batch.x[b, t, 1]))
+            expected = last.get(key)
+            if t == 0:
+                assert predictions[b, t, 0].item() == 0.5
+            elif expected is not None:
+                assert predictions[b, t, 0].item() == expected
+            last[key] = batch.targets[b, t, 0].item()
+    assert nearest_neighbours_k("boolean14") == 1 and nearest_neighbours_k("quadratic") == 5
+    continuous = make_batch("semilinear", 3, 15, generator=gen(3))
+    assert torch.equal(reference_learners("semilinear", names=(NEAREST_NEIGHBOURS,))[0](continuous),
+                       knn_predictions(continuous, k=5))
+
+
+def test_registry_tunes_gradient_descent_on_the_tuning_streams_and_starts_every_call_alike():
+    tuning = make_batch("semilinear", 16, 20, generator=gen(4))
+    test = make_batch("semilinear", 4, 20, generator=gen(5))
+    online, batch_gd = reference_learners("semilinear", tuning=tuning, names=(ONLINE_GD, BATCH_GD))
+    # the chosen rate is the one with the lowest MSE on the tuning streams, recomputed here
+    scores = {rate: float(((online_gd_predictions(tuning, learning_rate=rate, generator=gen(0))
+                             - tuning.targets) ** 2).mean()) for rate in online.tuning_scores}
+    assert online.tuning_scores == pytest.approx(scores)
+    assert online.learning_rate == min(scores, key=scores.get)
+    assert torch.equal(online(test), online(test))  # a fresh generator per call: same initial weights
+    assert torch.equal(online(test), online_gd_predictions(test, learning_rate=online.learning_rate, generator=gen(0)))
+    assert torch.equal(batch_gd(test), batch_gd_predictions(test, learning_rate=batch_gd.learning_rate,
+                                                            generator=gen(0)))
+
+
+def test_registry_refuses_bad_requests():
+    with pytest.raises(ValueError, match="tuning"):
+        reference_learners("semilinear", names=(ONLINE_GD,))
+    with pytest.raises(ValueError, match="tuning.family"):
+        reference_learners("semilinear", tuning=make_batch("quadratic", 2, 5, generator=gen(0)))
+    with pytest.raises(ValueError, match="names"):
+        reference_learners("semilinear", names=("least squares",))
+    with pytest.raises(ValueError, match="family"):
+        reference_learners("parity")
+
+
+def test_online_and_batch_gd_start_from_the_same_network():
+    """With no learning, both learners answer with the initial network: the same draws, the same answers."""
+    batch = make_batch("quadratic", 5, 9, generator=gen(6))
+    untrained = batch_gd_predictions(batch, steps_per_example=0, generator=gen(7))
+    # online GD's first answer comes before any step
+    online = online_gd_predictions(batch, learning_rate=0.5, generator=gen(7))
+    torch.testing.assert_close(online[:, 0], untrained[:, 0], rtol=0, atol=0)
+    # and by hand: a 2-20-1 network with nn.Linear's initialisation, drawn in the order w1, b1, w2, b2
+    g = gen(7)
+    bound_in, bound_hidden = 1.0, 1.0 / math.sqrt(20)
+    w1 = (2 * torch.rand(5, 2, 20, generator=g) - 1) * bound_in / math.sqrt(2)
+    b1 = (2 * torch.rand(5, 20, generator=g) - 1) * bound_in / math.sqrt(2)
+    w2 = (2 * torch.rand(5, 20, generator=g) - 1) * bound_hidden
+    b2 = (2 * torch.rand(5, generator=g) - 1) * bound_hidden
+    hidden = torch.tanh(torch.einsum("bti,bih->bth", batch.x, w1) + b1[:, None])
+    expected = torch.sigmoid((hidden * w2[:, None]).sum(-1) + b2[:, None])
+    torch.testing.assert_close(untrained[..., 0], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda b: online_gd_predictions(b, hidden_size=0), "hidden_size must be an integer >= 1"),
+    (lambda b: online_gd_predictions(b, learning_rate=float("nan")), "learning_rate must be a number"),
+    (lambda b: batch_gd_predictions(b, steps_per_example=-1), "steps_per_example must be an integer >= 0"),
+    (lambda b: knn_predictions(b, k=True), "k must be an integer >= 1"),
+])
+def test_argument_checks_name_the_parameter_and_what_it_may_be(call, name):
+    with pytest.raises(ValueError, match=name):
+        call(make_batch("semilinear", 2, 4, generator=gen(0)))

@@ -240,3 +240,13 @@ def test_boolean_examples_to_criterion_rejects_bad_arguments():
     for n_correct in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match="n_correct must be an integer >= 1"):
             boolean_examples_to_criterion(batch, batch.targets.clone(), n_correct=n_correct)
+
+
+def test_integer_arguments_are_checked_with_one_wording():
+    from l2l_lib.evaluate import boolean_examples_to_criterion
+
+    batch = evaluation_batch("boolean16", n_sequences=2, seq_len=6, seed=0)
+    with pytest.raises(ValueError, match=r"max_count must be an integer >= 0; got -1"):
+        error_by_pattern_count(batch, batch.targets.clone(), max_count=-1)
+    with pytest.raises(ValueError, match=r"n_correct must be an integer >= 1; got True"):
+        boolean_examples_to_criterion(batch, batch.targets.clone(), n_correct=True)

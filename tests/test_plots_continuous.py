@@ -1,0 +1,47 @@
+"""Figures of the continuous and learners chapters: readable at the page's width, no legend over the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from l2l_lib import plots
+from l2l_lib.train import History
+
+
+def legend_outside_axes(fig) -> bool:
+    """Whether the first axes' legend lies entirely to the right of the axes, once drawn."""
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    return legend.x0 >= ax.get_window_extent().x1
+
+
+def test_error_by_position_keeps_its_legend_off_the_curves():
+    fig = plots.plot_error_by_position({f"learner {k}": np.geomspace(0.3, 1e-3 * (k + 1), 20) for k in range(7)})
+    assert legend_outside_axes(fig)
+
+
+def test_training_curves_keep_their_legend_off_the_curves():
+    history = History(steps=[10, 20, 30], train_mse=[0.1] * 3, val_mse=[0.08, 0.05, 0.03],
+                      held_out_mse=[float("nan")] * 3, seconds=[1.0, 2.0, 3.0])
+    fig = plots.plot_training_curves([history] * 5, ideal=0.06, ideal_label="constant 0.5")
+    assert legend_outside_axes(fig)
+    assert fig.axes[0].get_xlabel() == "optimiser (Adam) steps"
+
+
+@pytest.mark.parametrize("n_k, n_cols, rows", [(4, 3, 2), (2, 3, 1), (4, 2, 3)])
+def test_learnt_surfaces_wrap_into_rows_of_large_panels(n_k, n_cols, rows):
+    grid = np.linspace(-1, 1, 9)
+    true = np.add.outer(grid, grid)
+    fig = plots.plot_learnt_surfaces(true, {k + 1: true * 0.5 for k in range(n_k)}, grid, n_cols=n_cols)
+    panels = [ax for ax in fig.axes if ax.get_images()]
+    assert len(panels) == n_k + 1
+    width, height = fig.get_size_inches()
+    assert width / min(n_cols, n_k + 1) >= 3.0  # inches per panel: labels stay legible at the page's width
+    assert height >= 3.0 * rows
+    assert len({round(ax.get_position().y0, 3) for ax in panels}) == rows
+    assert [t.get_text() for t in panels[0].get_xticklabels()] == ["-1", "-0.5", "0", "0.5", "1"]
+    with pytest.raises(ValueError, match="n_cols"):
+        plots.plot_learnt_surfaces(true, {1: true}, grid, n_cols=0)
