@@ -1,7 +1,12 @@
 """The experiments layer: library functions that run a study and return frozen dataclasses.
 
-:mod:`~l2l_lib.experiments.common` trains a named recipe's seeds and evaluates networks; one module per
-study (a chapter's computations) sits beside it. Chapters call these in short visible cells.
+A chapter is prose plus short cells that call these. :mod:`~l2l_lib.experiments.common` trains a named
+recipe's seeds and evaluates networks; one module per study sits beside it:
+:mod:`~l2l_lib.experiments.boolean` (held-out Boolean functions, the two recipes, the references),
+:mod:`~l2l_lib.experiments.surgery` (learners vs recognisers, what each unit stores),
+:mod:`~l2l_lib.experiments.continuous` (semi-linear and quadratic against their reference learners),
+:mod:`~l2l_lib.experiments.learners` (every learner on every family). Reference learners come from
+:mod:`l2l_lib.reference_learners`, tables from :mod:`l2l_lib.tables`, figures from :mod:`l2l_lib.plots`.
 """
 
 from .common import evaluate_runs, train_recipe
