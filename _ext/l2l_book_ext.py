@@ -19,7 +19,7 @@
 
 2. Tell, on each chapter page that has a ``parameters`` cell, how to rerun
    that chapter with other values (the ``python -m l2l_lib run NAME`` line and
-   the names of its parameters, from :func:`l2l_lib.cli.chapter_parameters`),
+   the names of its parameters, from :func:`l2l_lib.book.chapters.chapter_parameters`),
    in a "Rerun this chapter" box under the page title.
 
 3. Drop what ``sphinx_thebe`` (which Jupyter Book always loads) puts on every
@@ -31,9 +31,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -115,17 +113,10 @@ def _offer_executed_notebook(
     else:
         _restore_glued_outputs(nb, executed.with_suffix(".glue.json"))
     _unhide_glued_outputs(nb)
+    from l2l_lib.atomic import atomic_write_text
+
     target = Path(app.outdir, "_sources", *pagename.split("/")).with_suffix(".ipynb")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".ipynb.tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        nbformat.write(nb, handle)
-    # mkstemp makes the file private (0600): give it the usual mode, so that a
-    # web server running as another user can serve it.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, target)
+    atomic_write_text(target, nbformat.writes(nb))
     context["ipynb_source"] = pagename + ".ipynb"
 
 
@@ -133,43 +124,50 @@ def _chapter_parameters(app: Sphinx, docname: str) -> list[str] | None:
     """The parameter names of the chapter ``docname``, or None if it has no parameters cell."""
     if not docname.startswith("book/"):
         return None
-    from l2l_lib import cli
+    from l2l_lib.book.chapters import chapter_parameters, chapters
 
     root = Path(app.srcdir)
     name = docname[len("book/"):]
     try:
-        if name not in cli.chapters(root):
+        if name not in chapters(root):
             return None
-        return list(cli.chapter_parameters(name, root))
+        return list(chapter_parameters(name, root))
     except ValueError as exc:  # UsageError, or a parameters cell that is not `name = literal`
         LOGGER.warning("%s: %s", docname, exc, type="l2l", subtype="rerun", location=docname)
         return None
 
 
+def _inline(text: str) -> list[nodes.Node]:
+    """``text`` as paragraph content: the parts between backticks as code, the rest as text."""
+    return [nodes.literal(part, part) if i % 2 else nodes.Text(part)
+            for i, part in enumerate(text.split("`")) if part]
+
+
 def _add_rerun_note(app: Sphinx, doctree: nodes.document) -> None:
+    from l2l_lib.book.configs import OVERRIDES, is_recipe_parameter
+
     docname = app.env.docname
     names = _chapter_parameters(app, docname)
     if names is None:
         return
     chapter = docname[len("book/"):]
     command = f"python -m l2l_lib run {chapter} -p NAME VALUE"
-    listing: list[nodes.Node] = [nodes.Text("NAME is one of ")]
-    for i, parameter in enumerate(names):
-        if i:
-            listing.append(nodes.Text(", "))
-        listing.append(nodes.literal(parameter, parameter))
-    listing += [
-        nodes.Text("; their defaults are in the code cell tagged "),
-        nodes.literal("parameters", "parameters"),
-        nodes.Text(". The executed notebook goes to "),
-        nodes.literal(f"runs/{chapter}.ipynb", f"runs/{chapter}.ipynb"),
-        nodes.Text(". The notebook this page shows, executed, is in the download menu (.ipynb)."),
-    ]
+    text = ("NAME is one of " + ", ".join(f"`{name}`" for name in names) + "; their defaults are in the code "
+            "cell tagged `parameters` (`python -m l2l_lib list` shows them with the training configurations "
+            "they select).")
+    if any(is_recipe_parameter(name) for name in names):
+        text += (" A parameter named `recipe` or `..._recipe` takes the name of a training recipe "
+                 "(`python -m l2l_lib recipes` lists them).")
+    if OVERRIDES in names:
+        text += (f" `{OVERRIDES}` takes a dict of training-configuration fields that changes every recipe "
+                 f"the chapter trains, e.g. `-p {OVERRIDES} \"{{'n_steps': 2000}}\"`.")
+    text += (f" The executed notebook goes to `runs/{chapter}.ipynb`. The notebook this page shows, "
+             "executed, is in the download menu (.ipynb).")
     note = nodes.admonition(
         "", nodes.title("Rerun this chapter", "Rerun this chapter"),
         nodes.paragraph("", "With other parameter values (one -p NAME VALUE for each value to change):"),
         nodes.literal_block(command, command, language="bash"),
-        nodes.paragraph("", "", *listing),
+        nodes.paragraph("", "", *_inline(text)),
         classes=["tip", "l2l-rerun"],
     )
     section = next(iter(doctree.findall(nodes.section)), None)

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import json
 import math
 import os
 import platform
@@ -63,6 +62,7 @@ if str(ROOT) not in sys.path:
 import torch  # noqa: E402
 
 from l2l_lib import cli  # noqa: E402
+from l2l_lib.atomic import atomic_write_json, nan_to_null  # noqa: E402
 from l2l_lib.baselines import ideal_boolean16_sequence_mse  # noqa: E402
 from l2l_lib.model import MetaLSTM, lstm_step  # noqa: E402
 from l2l_lib.packed import DEFAULT_PACK_SIZE, PackedMetaLSTM, train_packed  # noqa: E402
@@ -516,33 +516,6 @@ def summary(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_atomic(results: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=1, allow_nan=False)
-            handle.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities (not JSON) as None, recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -566,9 +539,9 @@ def main(argv: list[str] | None = None) -> int:
         results["book_build"] = book_build(args.quick)
     results["machine"]["goals"] = goals(results, args.quick)
     results["machine"]["benchmark_seconds"] = time.perf_counter() - started
-    results = _finite(results)
+    results = nan_to_null(results)
     output = args.output.resolve()
-    write_atomic(results, output)
+    atomic_write_json(output, results)
     if output == DEFAULT_OUTPUT.resolve() and PAGE.is_file():
         PAGE.touch()  # the page's code cells did not change: make the next build re-read it
     print(summary(results))

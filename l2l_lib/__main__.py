@@ -1,4 +1,4 @@
-"""``python -m l2l_lib {list,run,build}``: see :mod:`l2l_lib.cli`."""
+"""``python -m l2l_lib {list,recipes,run,build,networks,train-all}``: see :mod:`l2l_lib.cli`."""
 
 from .cli import main
 

@@ -14,6 +14,7 @@ before the rename, the temporary file is removed and the old file is left as it 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -23,7 +24,8 @@ from typing import IO, Any
 
 from .validation import check_choice
 
-__all__ = ["atomic_open", "atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
+__all__ = ["atomic_open", "atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
+           "nan_to_null"]
 
 
 @contextmanager
@@ -90,12 +92,24 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 1) -> Path:
-    """Write ``obj`` as strict JSON (no NaN or infinity) and a final newline to ``path`` atomically.
+    """Write ``obj`` as strict JSON (no NaN or infinity: see :func:`nan_to_null`) and a newline, atomically.
 
     Raises:
         TypeError, ValueError: ``obj`` is not JSON (before anything is written).
     """
     return atomic_write_text(path, json.dumps(obj, indent=indent, allow_nan=False) + "\n")
+
+
+def nan_to_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON's null), in nested dicts, lists
+    and tuples (which become lists): strict JSON has no NaN, and a missing number is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: nan_to_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [nan_to_null(v) for v in value]
+    return value
 
 
 def _umask() -> int:

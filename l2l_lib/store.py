@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from .atomic import atomic_open, atomic_write_json
+from .atomic import atomic_open, atomic_write_json, nan_to_null
 from .checkpoints import FORMAT_VERSION, atomic_save, code_fingerprint, safe_load
 from .config import TrainConfig
 from .networks import Pack
@@ -106,17 +106,6 @@ def provenance() -> dict[str, Any]:
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")}
 
 
-def _plain(value: Any) -> Any:
-    # JSON has no NaN (held_out_mse of a continuous family): null stands for it.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def write_pack(pack: Pack, results: list[TrainResult], store_dir: str | Path | None = None,
                where: dict[str, Any] | None = None) -> None:
     """Store the trained networks of ``pack`` (replacing its old entries); ``where``: :func:`provenance`
@@ -132,7 +121,7 @@ def write_pack(pack: Pack, results: list[TrainResult], store_dir: str | Path | N
         atomic_write_json(meta, {
             "format": STORE_FORMAT, "recipe": pack.recipe, "seed": result.config.seed,
             "pack_seeds": list(pack.seeds), "config": result.config.to_dict(), "code_fingerprint": fingerprint,
-            "history": _plain(result.history.to_dict()), "seconds_per_seed": result.wall_time,
+            "history": nan_to_null(result.history.to_dict()), "seconds_per_seed": result.wall_time,
             "provenance": where or provenance(),
             "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest()})
 
@@ -184,3 +173,31 @@ def total_size(store_dir: str | Path | None = None) -> int:
     store_dir = Path(store_dir or default_store_dir())
     return sum(p.stat().st_size for p in store_dir.rglob("*") if p.is_file()) if store_dir.exists() else 0
 
+
+
+@dataclass(frozen=True)
+class StoredPack:
+    """What the store says about one pack: its state and, when stored, where, when and how long."""
+
+    pack: Pack
+    state: str
+    cpu: str = ""
+    cpu_capability: str = ""
+    torch: str = ""
+    date: str = ""
+    minutes_per_seed: float = math.nan
+
+
+def describe_store(packs: list[Pack], store_dir: str | Path | None = None) -> list[StoredPack]:
+    """One :class:`StoredPack` per pack, for the reproducing chapter's table."""
+    rows = []
+    for pack in packs:
+        state = entry_state(pack, store_dir).state
+        if state in ("current", "stale"):
+            where = stored_provenance(pack, store_dir)
+            data = json.loads(_files(pack, Path(store_dir or default_store_dir()), pack.seeds[0])[1].read_text())
+            rows.append(StoredPack(pack, state, where["cpu"], where["cpu_capability"], where["torch"], where["date"],
+                                   data["seconds_per_seed"] / 60))
+        else:
+            rows.append(StoredPack(pack, state))
+    return rows

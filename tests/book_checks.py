@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from l2l_lib.cli import chapters
+from l2l_lib.book.chapters import chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,10 +19,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The html folder of the whole book built with -W at smoke size (tests/smoke_parameters.py)."""
     from book_checks import ROOT
-    from l2l_lib import cli
+    from l2l_lib.book import build_book
     from smoke_parameters import SMOKE_PARAMETERS
 
     out = tmp_path_factory.mktemp("book")
-    rc = cli.build_book(ROOT, smoke_parameters=SMOKE_PARAMETERS, output_dir=out)
+    rc = build_book(ROOT, smoke_parameters=SMOKE_PARAMETERS, output_dir=out)
     assert rc == 0, "jupyter-book build -W failed (see the captured output)"
     return out / "_build" / "html"

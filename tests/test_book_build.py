@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from book_checks import CHAPTERS, ROOT, glue_references
-from l2l_lib import cli
+from l2l_lib.book.chapters import toc_files
 
 pytestmark = pytest.mark.notebook
 
@@ -68,7 +68,7 @@ def _local_file(page: Path, url: str) -> Path:
 
 def _pages(html: Path) -> dict[str, Path]:
     """{toc entry: its HTML page}, root page first."""
-    return {entry: html / (Path(entry).with_suffix("").as_posix() + ".html") for entry in cli._toc_files(ROOT)}
+    return {entry: html / (Path(entry).with_suffix("").as_posix() + ".html") for entry in toc_files(ROOT)}
 
 
 def test_index_and_every_page_exist(html: Path) -> None:

@@ -40,12 +40,12 @@ import pytest
 
 from book_checks import CHAPTERS, ROOT
 from browser import Chromium, PageLoad, StaticServer, find_chromium
-from l2l_lib import cli
+from l2l_lib.book.chapters import toc_files
 
 pytestmark = pytest.mark.notebook
 
 #: (toc entry, page URL path), root page first
-PAGES = [(entry, Path(entry).with_suffix("").as_posix() + ".html") for entry in cli._toc_files(ROOT)]
+PAGES = [(entry, Path(entry).with_suffix("").as_posix() + ".html") for entry in toc_files(ROOT)]
 
 #: Run in each page once it has loaded: waits for MathJax, fonts and images, then reports.
 CHECK_PAGE = r"""

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from book_checks import CHAPTERS, glue_references, glued_outputs, is_figure, mime_types
-from l2l_lib import cli
+from l2l_lib.book import resolve_parameters, run_chapter
 from smoke_parameters import SMOKE_PARAMETERS
 
 SANITIZE = Path(__file__).resolve().parent / "nbval_sanitize.cfg"
@@ -44,7 +44,7 @@ def test_every_chapter_has_smoke_parameters() -> None:
 
 @pytest.mark.parametrize("name", sorted(SMOKE_PARAMETERS))
 def test_smoke_parameters_are_valid(name: str) -> None:
-    cli.resolve_parameters(name, SMOKE_PARAMETERS[name])  # raises UsageError
+    resolve_parameters(name, SMOKE_PARAMETERS[name])  # raises UsageError
 
 
 @pytest.fixture(scope="session", params=sorted(CHAPTERS))
@@ -58,7 +58,7 @@ def executed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     # another test trained: both runs then print the same things.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("L2L_CACHE_DIR", str(output.parent / "cache"))
-        cli.run_chapter(name, SMOKE_PARAMETERS[name], output)
+        run_chapter(name, SMOKE_PARAMETERS[name], output)
     return name, output
 
 

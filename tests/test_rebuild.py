@@ -1,4 +1,4 @@
-"""Rebuilds re-execute exactly the chapters whose library code changed (l2l_lib.cli)."""
+"""Rebuilds re-execute exactly the chapters whose library code changed (l2l_lib.book.dependencies, .build)."""
 
 import textwrap
 from pathlib import Path
@@ -6,25 +6,30 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from book_checks import JUPYTEXT_HEADER
-from l2l_lib import cli
-
-
+from book_checks import JUPYTEXT_HEADER, ROOT
+from l2l_lib.book.build import forget_executions, notebook_pages
+from l2l_lib.book.dependencies import chapter_dependencies, chapter_digest, library_imports
 
 def chapter(code: str) -> str:
     return JUPYTEXT_HEADER + "\n# A page\n\n```{code-cell} ipython3\n" + textwrap.dedent(code).strip() + "\n```\n"
 
 
+def write_files(folder: Path, contents: dict[str, str]) -> None:
+    folder.mkdir(parents=True)
+    for name, text in contents.items():
+        (folder / name).write_text(text)
+
+
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
     """A tiny book: x imports l2l_lib.b (which imports a), y imports c; __init__ imports a."""
-    lib = tmp_path / "l2l_lib"
-    lib.mkdir()
-    (lib / "__init__.py").write_text("from .a import f\n")
-    (lib / "a.py").write_text("def f():\n    return 1\n")
-    (lib / "b.py").write_text("from l2l_lib.a import f\n\ndef g():\n    return f()\n")
-    (lib / "c.py").write_text("import math\n")
-    (lib / "d.py").write_text("X = 4\n")
+    write_files(tmp_path / "l2l_lib", {
+        "__init__.py": "from .a import f\n",
+        "a.py": "def f():\n    return 1\n",
+        "b.py": "from l2l_lib.a import f\n\ndef g():\n    return f()\n",
+        "c.py": "import math\n",
+        "d.py": "X = 4\n",
+    })
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "x.md").write_text(chapter("%matplotlib inline\nfrom l2l_lib.b import g\ng()"))
     (tmp_path / "book" / "y.md").write_text(chapter("from l2l_lib import c\nimport numpy"))
@@ -39,13 +44,13 @@ def names(paths):
 
 
 def test_dependencies_follow_imports_through_the_library(root):
-    assert names(cli.chapter_dependencies(root / "book" / "x.md", root)) == ["__init__.py", "a.py", "b.py"]
-    assert names(cli.chapter_dependencies(root / "book" / "y.md", root)) == ["__init__.py", "a.py", "c.py"]
+    assert names(chapter_dependencies(root / "book" / "x.md", root)) == ["__init__.py", "a.py", "b.py"]
+    assert names(chapter_dependencies(root / "book" / "y.md", root)) == ["__init__.py", "a.py", "c.py"]
 
 
 def test_a_change_invalidates_exactly_the_chapters_that_depend_on_it(root):
     def digests():
-        return {page: cli.chapter_digest(root / "book" / f"{page}.md", root) for page in ("x", "y")}
+        return {page: chapter_digest(root / "book" / f"{page}.md", root) for page in ("x", "y")}
 
     before = digests()
     (root / "l2l_lib" / "d.py").write_text("X = 5\n")  # nobody imports d
@@ -61,7 +66,7 @@ def test_a_change_invalidates_exactly_the_chapters_that_depend_on_it(root):
 
 
 def test_only_notebook_pages_are_tracked(root):
-    assert names(cli._notebook_pages(root)) == ["x.md", "y.md"]
+    assert names(notebook_pages(root)) == ["x.md", "y.md"]
 
 
 def test_forget_executions_removes_only_the_named_pages(tmp_path):
@@ -76,13 +81,39 @@ def test_forget_executions_removes_only_the_named_pages(tmp_path):
         page = tmp_path / f"page{k}.md"
         pages.append(page)
         cache.cache_notebook_bundle(CacheBundleIn(nb, str(page)), check_validity=False)
-    assert cli.forget_executions(tmp_path / "cache", [pages[1]]) == 1
+    assert forget_executions(tmp_path / "cache", [pages[1]]) == 1
     assert [r.uri for r in cache.list_cache_records()] == [str(pages[0])]
-    assert cli.forget_executions(tmp_path / "missing", pages) == 0
+    assert forget_executions(tmp_path / "missing", pages) == 0
+
+
+def test_subpackages_and_relative_imports_are_followed(root):
+    """A chapter importing l2l_lib.sub depends on sub/__init__.py, what it imports relatively, and above."""
+    sub = root / "l2l_lib" / "sub"
+    write_files(sub, {
+        "__init__.py": "from .inner import h\n",
+        "inner.py": "from ..c import *\nfrom . import other\n\ndef h():\n    return 0\n",
+        "other.py": "X = 1\n",
+        "unused.py": "Y = 1\n",
+    })
+    (root / "book" / "z.md").write_text(chapter("from l2l_lib.sub import h"))
+    deps = chapter_dependencies(root / "book" / "z.md", root)
+    assert [p.relative_to(root / "l2l_lib").as_posix() for p in deps] == [
+        "__init__.py", "a.py", "c.py", "sub/__init__.py", "sub/inner.py", "sub/other.py"]
+    before = chapter_digest(root / "book" / "z.md", root)
+    (sub / "other.py").write_text("X = 2\n")
+    assert chapter_digest(root / "book" / "z.md", root) != before
+
+
+def test_library_imports_resolve_relative_names():
+    assert library_imports("from ..packed import f", current="experiments.common") >= {"packed", "packed.f"}
+    assert library_imports("from .common import f", current="experiments", is_package=True) >= {"experiments.common"}
+    assert library_imports("import l2l_lib.book.run\nimport numpy") == {"book.run"}
+    assert library_imports("from l2l_lib import (") == {"*"}  # unparsable: everything
 
 
 def test_the_book_chapters_depend_on_what_they_import():
-    intro = names(cli.chapter_dependencies(cli.ROOT / "book" / "intro.md"))
-    first_run = names(cli.chapter_dependencies(cli.ROOT / "book" / "first_run.md"))
+    intro = names(chapter_dependencies(ROOT / "book" / "intro.md"))
+    first_run = names(chapter_dependencies(ROOT / "book" / "first_run.md"))
     assert "reference.py" in intro and "reference.py" not in first_run
-    assert {"__init__.py", "train.py", "plots.py"} <= set(first_run) and "cli.py" not in first_run
+    assert {"__init__.py", "plots.py", "recipes.py"} <= set(first_run)
+    assert not {"cli.py", "run.py", "build.py"} & set(first_run)  # the book tooling is not the chapters' code
