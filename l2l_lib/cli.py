@@ -28,7 +28,7 @@ from .book import (ROOT, UsageError, book_root, build_book, chapter_dependencies
                    parse_value, resolve_parameters, run_chapter)
 from .book.listing import describe_chapters, describe_recipes
 from .book.run import default_output
-from .book.stage_commands import add_stage_commands, networks_command, train_all_command
+from .book.stage_commands import add_stage_commands, networks_command, train_all_command, train_before_build
 
 __all__ = ["ROOT", "UsageError", "book_root", "build_book", "chapter_dependencies", "chapter_digest",
            "chapter_parameters", "chapters", "forget_executions", "load_smoke_parameters", "main", "parse_value",
@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--smoke", action="store_true",
                        help="build a copy of the book with the parameters of tests/smoke_parameters.py")
     build.add_argument("--output-dir", help="where _build goes (default: the root; _build/smoke for --smoke)")
+    build.add_argument("--jobs", type=int, default=None,
+                       help="worker processes for the networks the store cannot serve (default: one per core)")
     add_stage_commands(sub)
     return parser
 
@@ -106,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in STAGE_COMMANDS:
             return STAGE_COMMANDS[args.command](args)
         smoke = load_smoke_parameters(root) if args.smoke else None
+        if smoke is None and train_before_build(args.jobs) != 0:  # the book's networks first, said where from
+            return 1
         return build_book(root, smoke_parameters=smoke, force=args.force, output_dir=args.output_dir)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

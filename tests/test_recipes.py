@@ -77,8 +77,10 @@ def test_history_reads_old_names():
 
 
 def test_history_accepts_old_field_names_with_a_warning():
-    with pytest.warns(DeprecationWarning, match="History.steps"):
+    with pytest.warns(DeprecationWarning) as caught:
         history = History(epochs=[5, 10], val_mse=[0.2, 0.1], selected_epoch=10)
+    assert {str(w.message).split(";")[1].strip() for w in caught} == {"use History.steps (one optimiser step is not an epoch)",
+                                                                     "use History.selected_step (one optimiser step is not an epoch)"}
     assert history.steps == [5, 10] and history.selected_step == 10 and history.val_mse == [0.2, 0.1]
     with pytest.raises(TypeError, match="unknown fields"):
         History(epoch=[1])

@@ -117,3 +117,23 @@ def test_an_unreachable_ray_address_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="ray_address '127.0.0.1:1'.*no Ray cluster could be reached"):
         run_stage(tiny_packs(), ray_address="127.0.0.1:1", cache_dir=tmp_path, store_dir=tmp_path / "s",
                   progress=False, log=lambda _: None)
+
+
+def test_networks_command_lists_every_pack_and_check_fails_naming_what_is_missing(tmp_path, monkeypatch, capsys):
+    from l2l_lib import cli
+    monkeypatch.setenv("L2L_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("L2L_STORE_DIR", str(tmp_path / "store"))
+    assert cli.main(["networks"]) == 0
+    out = capsys.readouterr().out
+    assert all(pack.name in out for pack in book_packs())
+    assert cli.main(["networks", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "boolean16 seeds 100-107: missing" in err and "train-all --update-store" in err
+
+
+def test_train_all_refuses_an_unknown_recipe_or_worker_count(capsys):
+    from l2l_lib import cli
+    assert cli.main(["train-all", "--recipe", "boolean17"]) == 2
+    assert "unknown recipe 'boolean17'; recipes: first_run, boolean16" in capsys.readouterr().err
+    assert cli.main(["train-all", "--jobs", "0"]) == 2
+    assert "--jobs must be an integer >= 1" in capsys.readouterr().err

@@ -87,6 +87,16 @@ def summarise(report: StageReport) -> str:
     return f"train stage: {', '.join(parts) or 'nothing to do'} in {report.seconds / 60:.1f} min"
 
 
+def train_before_build(jobs: int | None = None) -> int:
+    """The build's first stage: every network of the book from the cache, the store, or trained now (each
+    training announced with its reason); returns 1 if a pack failed."""
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be an integer >= 1; got {jobs}")
+    report = run_stage(book_packs(), jobs=jobs)
+    print(summarise(report))
+    return 1 if report.failed else 0
+
+
 def train_all_command(args: argparse.Namespace) -> int:
     """``train-all``; returns 0, or 1 when a pack failed (each failure is named above the summary)."""
     if args.jobs is not None and args.jobs < 1:
