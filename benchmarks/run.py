@@ -61,11 +61,12 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from l2l_lib import cli  # noqa: E402
+from l2l_lib.book import chapter_parameters, chapters, load_smoke_parameters  # noqa: E402
 from l2l_lib.atomic import atomic_write_json, nan_to_null  # noqa: E402
 from l2l_lib.baselines import ideal_boolean16_sequence_mse  # noqa: E402
 from l2l_lib.model import MetaLSTM, lstm_step  # noqa: E402
 from l2l_lib.packed import DEFAULT_PACK_SIZE, PackedMetaLSTM, train_packed  # noqa: E402
+from l2l_lib.store import cpu_model  # noqa: E402
 from l2l_lib.tasks import make_batch  # noqa: E402
 from l2l_lib.recipes import RECIPES, recipe  # noqa: E402
 from l2l_lib.train import TrainConfig, build_model  # noqa: E402
@@ -313,14 +314,14 @@ CHAPTER_TARGETS: dict[str, Callable[[dict[str, Any]], tuple[TrainConfig, float, 
 
 
 def time_to_target(quick: bool) -> list[dict[str, Any]]:
-    available = cli.chapters(ROOT)
-    smoke = cli.load_smoke_parameters(ROOT) if quick else {}
+    available = chapters(ROOT)
+    smoke = load_smoke_parameters(ROOT) if quick else {}
     n_seeds = 2 if quick else HEADLINE_SEEDS
     entries = []
     for chapter, recipe in CHAPTER_TARGETS.items():
         if chapter not in available:
             continue
-        parameters = {**cli.chapter_parameters(chapter, ROOT), **smoke.get(chapter, {})}
+        parameters = {**chapter_parameters(chapter, ROOT), **smoke.get(chapter, {})}
         config, target, description = recipe(parameters)
         configs = [replace(config, seed=config.seed + s) for s in range(n_seeds)]
         started = time.perf_counter()
@@ -397,14 +398,7 @@ def book_build(quick: bool) -> dict[str, Any]:
 
 
 def machine_info(quick: bool) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:

@@ -89,17 +89,20 @@ def entry_state(pack: Pack, store_dir: str | Path | None = None) -> EntryState:
     return EntryState(pack, "current")
 
 
-def provenance() -> dict[str, Any]:
-    """Where and how this process trains: torch version, CPU model and instruction set, threads, date."""
-    cpu = platform.processor() or ""
+def cpu_model() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo; elsewhere what :mod:`platform` knows)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return {"torch": torch.__version__, "cpu": cpu, "machine": platform.machine(),
+    return platform.processor() or platform.machine()
+
+
+def provenance() -> dict[str, Any]:
+    """Where and how this process trains: torch version, CPU model and instruction set, threads, date."""
+    return {"torch": torch.__version__, "cpu": cpu_model(), "machine": platform.machine(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"), "threads": 1,
             "python": platform.python_version(),
