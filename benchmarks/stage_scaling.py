@@ -22,7 +22,7 @@ from l2l_lib.networks import Pack
 from l2l_lib.recipes import recipe
 from l2l_lib.stage import run_stage
 from l2l_lib.store import provenance
-from l2l_lib.trainer import RESULT_FILE
+from l2l_lib.trainer import load_results
 
 
 def packs(n_packs: int, steps: int, seeds_per_pack: int = 4) -> list[Pack]:
@@ -30,6 +30,16 @@ def packs(n_packs: int, steps: int, seeds_per_pack: int = 4) -> list[Pack]:
     base = recipe("boolean16", n_steps=steps, seq_len=64, eval_every=max(1, steps // 4))
     return [Pack("boolean16", tuple(dataclasses.replace(base, seed=1000 + p * seeds_per_pack + s)
                                     for s in range(seeds_per_pack))) for p in range(n_packs)]
+
+
+def weights_hash(results: list) -> str:
+    """A hash of the trained weights alone (a result file also holds timings, which differ run to run)."""
+    digest = hashlib.sha256()
+    for result in results:
+        for name, tensor in sorted(result.model.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def timed_stage(pack_list: list[Pack], **kwargs) -> tuple[float, list[str]]:
@@ -41,8 +51,7 @@ def timed_stage(pack_list: list[Pack], **kwargs) -> tuple[float, list[str]]:
         seconds = time.perf_counter() - started
         if report.failed:
             raise RuntimeError(f"packs failed: {[o.pack.name for o in report.failed]}")
-        hashes = [hashlib.sha256((Path(cache) / p.key / RESULT_FILE).read_bytes()).hexdigest()[:16]
-                  for p in pack_list]
+        hashes = [weights_hash(load_results(Path(cache) / p.key)) for p in pack_list]
     return seconds, hashes
 
 
