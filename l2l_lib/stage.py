@@ -90,7 +90,7 @@ def train_pack_bytes(config_dicts: list[dict[str, Any]], cache_dir: str, device:
     folder = Path(cache_dir) / Pack("", tuple(configs)).key
     started = time.perf_counter()
     train_packed(configs, checkpoint_dir=folder, progress=False, device=device)
-    return (folder / RESULT_FILE).read_bytes(), time.perf_counter() - started, provenance()
+    return (folder / RESULT_FILE).read_bytes(), time.perf_counter() - started, provenance(device)
 
 
 def _local_submit(jobs: int) -> tuple[Callable[..., futures.Future], Callable[[], None]]:

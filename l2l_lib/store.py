@@ -100,9 +100,11 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def provenance() -> dict[str, Any]:
-    """Where and how this process trains: torch version, CPU model and instruction set, threads, date."""
-    return {"torch": torch.__version__, "cpu": cpu_model(), "machine": platform.machine(),
+def provenance(device: str = "cpu") -> dict[str, Any]:
+    """Where and how this process trains: torch version, device (and GPU), CPU model and instruction set,
+    threads, date. The book's numbers are CPU numbers unless an entry's ``device`` says otherwise."""
+    gpu = torch.cuda.get_device_name() if device.startswith("cuda") and torch.cuda.is_available() else None
+    return {"torch": torch.__version__, "device": device, "gpu": gpu, "cpu": cpu_model(), "machine": platform.machine(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"), "threads": 1,
             "python": platform.python_version(),
