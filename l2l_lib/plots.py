@@ -22,12 +22,14 @@ from .validation import check, check_int
 
 def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequence[str] | None = None,
                          ideal: float | None = None, ideal_label: str = "ideal learner",
-                         title: str | None = None) -> Figure:
+                         title: str | None = None, val_label: str = "training functions") -> Figure:
     """Meta-training curves: MSE on training functions (solid) and held-out functions (dashed), per run.
 
     Args:
         histories: one :class:`~l2l_lib.train.History` per run (e.g. per seed).
         labels: legend label per run (default ``seed 0, seed 1, ...``).
+        val_label: what the validation curve measures: ``"training functions"`` (Boolean families) or
+            ``"fresh functions"`` (continuous families, where every function is new).
         ideal: the ideal learner's MSE at the same sequence length, drawn as a horizontal line.
         title: axes title.
     """
@@ -40,7 +42,7 @@ def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequ
     ax = fig.subplots()
     for k, (history, label) in enumerate(zip(histories, labels)):
         color = f"C{k % 10}"
-        ax.plot(history.steps, history.val_mse, color=color, label=f"{label}: training functions")
+        ax.plot(history.steps, history.val_mse, color=color, label=f"{label}: {val_label}")
         held_out = np.asarray(history.held_out_mse, dtype=float)
         if np.isfinite(held_out).any():
             ax.plot(history.steps, held_out, color=color, linestyle="--", label=f"{label}: held-out functions")

@@ -45,3 +45,13 @@ def test_learnt_surfaces_wrap_into_rows_of_large_panels(n_k, n_cols, rows):
     assert [t.get_text() for t in panels[0].get_xticklabels()] == ["-1", "-0.5", "0", "0.5", "1"]
     with pytest.raises(ValueError, match="n_cols"):
         plots.plot_learnt_surfaces(true, {1: true}, grid, n_cols=0)
+
+
+def test_training_curves_name_what_validation_measures():
+    from l2l_lib import plots
+    from l2l_lib.trainer import History
+    history = History(steps=[1, 2], train_mse=[0.2, 0.1], val_mse=[0.2, 0.1], held_out_mse=[float("nan")] * 2,
+                      seconds=[1.0, 2.0])
+    labels = [t.get_text() for t in plots.plot_training_curves(history, val_label="fresh functions").axes[0]
+              .get_legend().get_texts()]
+    assert labels == ["seed 0: fresh functions"]
