@@ -195,14 +195,15 @@ class StoredPack:
 
 def describe_store(packs: list[Pack], store_dir: str | Path | None = None) -> list[StoredPack]:
     """One :class:`StoredPack` per pack, for the reproducing chapter's table."""
+    store_dir = Path(store_dir or default_store_dir())
     rows = []
     for pack in packs:
         state = entry_state(pack, store_dir).state
-        if state in ("current", "stale"):
-            where = stored_provenance(pack, store_dir)
-            data = json.loads(_files(pack, Path(store_dir or default_store_dir()), pack.seeds[0])[1].read_text())
-            rows.append(StoredPack(pack, state, where["cpu"], where["cpu_capability"], where["torch"], where["date"],
-                                   data["seconds_per_seed"] / 60))
-        else:
+        if state not in ("current", "stale"):
             rows.append(StoredPack(pack, state))
+            continue
+        data = json.loads(_files(pack, store_dir, pack.seeds[0])[1].read_text())
+        where = data["provenance"]
+        rows.append(StoredPack(pack, state, where["cpu"], where["cpu_capability"], where["torch"], where["date"],
+                               data["seconds_per_seed"] / 60))
     return rows

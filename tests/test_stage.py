@@ -137,3 +137,12 @@ def test_train_all_refuses_an_unknown_recipe_or_worker_count(capsys):
     assert "unknown recipe 'boolean17'; recipes: first_run, boolean16" in capsys.readouterr().err
     assert cli.main(["train-all", "--jobs", "0"]) == 2
     assert "--jobs must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_describe_store_says_where_and_how_long(tmp_path):
+    pack = tiny_packs()[1]
+    assert store_module.describe_store([pack], tmp_path)[0].state == "missing"
+    store_module.write_pack(pack, train_packed(list(pack.configs), progress=False), tmp_path)
+    row = store_module.describe_store([pack], tmp_path)[0]
+    assert row.state == "current" and row.cpu == store_module.cpu_model() and row.torch == torch.__version__
+    assert row.minutes_per_seed >= 0
