@@ -144,8 +144,8 @@ def read_pack(pack: Pack, store_dir: str | Path | None = None) -> list[TrainResu
                          f"retrain it with `python -m l2l_lib train-all --recipe {pack.recipe} --update-store`")
     results = []
     for config in pack.configs:
-        weights, _ = _files(pack, store_dir, config.seed)
-        data = _read_entry(pack, store_dir, config.seed)
+        weights, meta = _files(pack, store_dir, config.seed)
+        data = json.loads(meta.read_text())  # entry_state above has checked it whole and current
         model = build_model(config)
         model.load_state_dict(safe_load(weights))
         history = {k: [math.nan if v is None else v for v in vs] if isinstance(vs, list) else vs

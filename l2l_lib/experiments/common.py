@@ -14,7 +14,7 @@ from ..packed import train_seeds
 from ..recipes import RECIPES, recipe
 from ..tasks import Batch
 from ..train import TrainResult
-from ..validation import check_int
+from ..validation import check_choice, check_int
 
 
 def train_recipe(name: str, *, n_seeds: int | None = None, first_seed: int | None = None,
@@ -33,7 +33,7 @@ def train_recipe(name: str, *, n_seeds: int | None = None, first_seed: int | Non
     Returns:
         one :class:`~l2l_lib.train.TrainResult` per seed, in seed order.
     """
-    recipe(name)  # an unknown name raises before anything else is read
+    check_choice("recipe name", name, RECIPES)  # before anything else is read
     entry = RECIPES[name]
     n_seeds = entry.n_seeds if n_seeds is None else check_int("n_seeds", n_seeds)
     first_seed = entry.first_seed if first_seed is None else check_int("first_seed", first_seed, minimum=0)
