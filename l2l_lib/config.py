@@ -53,6 +53,13 @@ class TrainConfig:
         table_fraction: Boolean families: the fraction of training streams that are random real-valued
             lookup tables (:func:`l2l_lib.tasks.make_batch`), an auxiliary distribution not in the paper;
             evaluation always uses Boolean functions.
+        table_pool: with tables, the number K of distinct random tables training ever shows (a finite pool
+            drawn once per run, :func:`l2l_lib.tasks.table_pool`), or None for a fresh table every stream:
+            the task-diversity knob of Raventós et al. (2023).
+        table_beta: with tables, their values are ``~ Beta(a, a)`` with this ``a`` (small ``a``: near-binary
+            tables), or None for ``U[0, 1]``.
+        target_noise: standard deviation of Gaussian noise added to the *fed-back* target ``y_{t-1}`` of
+            training streams (the target to predict stays clean; evaluation streams are never noisy).
         tables_until: tables are drawn only in the first ``tables_until`` fraction of ``n_steps``; after
             that training sees Boolean functions only (a curriculum; 1: tables throughout).
         decay_fraction: the last fraction of ``n_steps`` over which the learning rate decays to zero on a
@@ -78,6 +85,9 @@ class TrainConfig:
     grad_clip: float | None = None
     quadratic_map: str = DEFAULT_QUADRATIC_MAP
     table_fraction: float = 0.0
+    table_pool: int | None = None
+    table_beta: float | None = None
+    target_noise: float = 0.0
     tables_until: float = 1.0
     decay_fraction: float = 0.0
     keep_best: bool = False
@@ -138,6 +148,14 @@ class TrainConfig:
         _check(is_number(self.table_fraction) and 0 <= self.table_fraction <= 1
                and (self.table_fraction == 0 or self.family in BOOLEAN_FAMILIES), "table_fraction",
                "a number in [0, 1], and 0 for continuous families", self.table_fraction)
+        _check(self.table_pool is None or (is_int(self.table_pool) and self.table_pool >= 1
+                                           and self.table_fraction > 0), "table_pool",
+               "None, or an integer >= 1 with table_fraction > 0", self.table_pool)
+        _check(self.table_beta is None or (is_number(self.table_beta) and 0 < self.table_beta <= 100
+                                           and self.table_fraction > 0), "table_beta",
+               "None, or a number in (0, 100] with table_fraction > 0", self.table_beta)
+        _check(is_number(self.target_noise) and 0 <= self.target_noise <= 1, "target_noise", "a number in [0, 1]",
+               self.target_noise)
         _check(is_number(self.tables_until) and 0 <= self.tables_until <= 1, "tables_until",
                "a number in [0, 1]", self.tables_until)
         _check(is_number(self.decay_fraction) and 0 <= self.decay_fraction <= 1, "decay_fraction",

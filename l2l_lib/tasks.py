@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .validation import check_choice, check_int, check_number
@@ -187,6 +188,34 @@ def function_values(family: str, x1: torch.Tensor, x2: torch.Tensor, *, function
     return quadratic_values(coefficients, x1, x2, quadratic_map)
 
 
+# ----------------------------------------------------------------------------- random tables
+def beta_values(a: float, shape: tuple[int, ...], generator: torch.Generator | None = None) -> torch.Tensor:
+    """float32 values ``~ Beta(a, a)`` of ``shape``, reproducible from the torch ``generator``.
+
+    torch's Beta sampler takes no generator, so one 63-bit seed is drawn from ``generator`` and NumPy's
+    Beta sampler does the rest: the same generator state gives the same values.
+    """
+    check_number("a", a, 0.0, 100.0, low_open=True)
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    values = np.random.default_rng(seed).beta(a, a, size=shape)
+    return torch.from_numpy(values).to(torch.float32)
+
+
+def table_pool(size: int, seed: int, beta: float | None = None) -> torch.Tensor:
+    """A finite pool of ``size`` random lookup tables, float32 ``[size, 4]`` (one value per input pattern).
+
+    The pool is drawn once per training run from its own generator (seeded by ``seed``), values
+    ``~ U[0, 1]`` or ``~ Beta(beta, beta)``: with ``TrainConfig.table_pool = K`` the run only ever sees
+    these K tables, which makes K the task-diversity knob of Raventós et al. (2023).
+    """
+    check_int("size", size)
+    check_int("seed", seed, minimum=0)
+    generator = torch.Generator().manual_seed(seed)
+    if beta is not None:
+        return beta_values(beta, (size, 4), generator)
+    return torch.rand(size, 4, generator=generator)
+
+
 # ----------------------------------------------------------------------------- sequences
 @dataclass(frozen=True)
 class Batch:
@@ -245,7 +274,8 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
                switch_every: int | None = None, generator: torch.Generator | None = None,
                input_range: tuple[float, float] = (-1.0, 1.0),
                coefficient_range: tuple[float, float] = (-1.0, 1.0),
-               quadratic_map: str = DEFAULT_QUADRATIC_MAP, table_fraction: float = 0.0) -> Batch:
+               quadratic_map: str = DEFAULT_QUADRATIC_MAP, table_fraction: float = 0.0,
+               table_pool: torch.Tensor | None = None, table_beta: float | None = None) -> Batch:
     """Draw ``batch_size`` independent example streams of ``seq_len`` steps.
 
     Each stream draws a function (uniformly from ``functions`` for Boolean families; coefficients
@@ -270,6 +300,11 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
             held-out function is ever shown, but it can only be predicted by storing each pattern's answer,
             never by recognising a known function: an auxiliary training distribution (not in the paper).
             Its steps get the function id :data:`TABLE_ID`. At 0 nothing extra is drawn.
+        table_pool: optional float ``[K, 4]``: a *finite* pool of tables; each table stream picks one of
+            these K rows uniformly instead of drawing new values (the task-diversity knob of Raventós et
+            al. 2023; see :func:`table_pool`). None: every table stream draws its own values.
+        table_beta: optional ``a > 0``: fresh table values ``~ Beta(a, a)`` instead of ``U[0, 1]``
+            (small ``a`` gives near-binary tables). Ignored with ``table_pool`` (the pool fixes the values).
     """
     check_family(family)
     check_int("batch_size", batch_size)
@@ -280,6 +315,10 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
     _check_range("coefficient_range", coefficient_range)
     check_choice("quadratic_map", quadratic_map, QUADRATIC_MAPS)
     check_number("table_fraction", table_fraction, 0.0, 1.0)
+    if table_pool is not None and not (table_pool.ndim == 2 and table_pool.shape[0] >= 1 and table_pool.shape[1] == 4):
+        raise ValueError(f"table_pool must be a tensor [K, 4] with K >= 1, got shape {tuple(table_pool.shape)}")
+    if table_beta is not None:
+        check_number("table_beta", table_beta, 0.0, 100.0, low_open=True)
     if table_fraction > 0 and family not in BOOLEAN_FAMILIES:
         raise ValueError(f"table_fraction is for the Boolean families {BOOLEAN_FAMILIES} only; "
                          f"it must be 0 for {family!r}")
@@ -312,7 +351,13 @@ def make_batch(family: str, batch_size: int, seq_len: int, *, functions: tuple[i
         x = torch.randint(0, 2, (batch_size, seq_len, 2), generator=generator).to(torch.float32)
         y = function_values(family, x[..., 0], x[..., 1], function_ids=ids)
         if table_fraction > 0:
-            tables = torch.rand(batch_size, n_segments, 4, generator=generator)[:, step_segment]  # [B, T, 4]
+            if table_pool is not None:
+                rows = torch.randint(table_pool.shape[0], (batch_size, n_segments), generator=generator)
+                tables = table_pool.to(torch.float32)[rows][:, step_segment]  # [B, T, 4]
+            elif table_beta is not None:
+                tables = beta_values(table_beta, (batch_size, n_segments, 4), generator)[:, step_segment]
+            else:
+                tables = torch.rand(batch_size, n_segments, 4, generator=generator)[:, step_segment]  # [B, T, 4]
             real = tables.gather(-1, (2 * x[..., 0] + x[..., 1]).long().unsqueeze(-1))[..., 0]
             use = (torch.rand(batch_size, n_segments, generator=generator) < table_fraction)[:, step_segment]
             y = torch.where(use, real, y)

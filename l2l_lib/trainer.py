@@ -22,7 +22,8 @@ import math
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -34,7 +35,7 @@ from .checkpoints import FORMAT_VERSION, atomic_save, safe_load
 from .config import TrainConfig, warn_renamed
 from .model import MetaLSTM
 from .packed import PackedMetaLSTM
-from .tasks import Batch, make_batch
+from .tasks import Batch, make_batch, table_pool
 
 CHECKPOINT_FILE = "checkpoint.pt"
 RESULT_FILE = "result.pt"
@@ -167,12 +168,32 @@ def data_generator(seed: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 7919 + stream)
 
 
+@lru_cache(maxsize=64)
+def run_table_pool(config: TrainConfig) -> torch.Tensor | None:
+    """The finite pool of tables of a run with ``config.table_pool`` (None without one): drawn from the run's
+    own stream 4, so that K tables of seed s are the same whatever else the run does."""
+    if config.table_pool is None:
+        return None
+    return table_pool(config.table_pool, config.seed * 7919 + 4, config.table_beta)
+
+
 def training_batch(config: TrainConfig, generator: torch.Generator, step: int = 0) -> Batch:
-    """The training minibatch of step ``step`` (training functions only), drawn from ``generator``."""
+    """The training minibatch of step ``step`` (training functions only), drawn from ``generator``.
+
+    With ``config.target_noise`` the fed-back targets ``y_{t-1}`` (t >= 1) get Gaussian noise, drawn after the
+    batch from the same generator; the targets to predict stay clean.
+    """
     tables = config.table_fraction if step < config.tables_until * config.n_steps else 0.0
-    return make_batch(config.family, config.batch_size, config.seq_len, functions=config.train_functions,
-                      switch_every=config.switch_every, generator=generator,
-                      quadratic_map=config.quadratic_map, table_fraction=tables)
+    batch = make_batch(config.family, config.batch_size, config.seq_len, functions=config.train_functions,
+                       switch_every=config.switch_every, generator=generator,
+                       quadratic_map=config.quadratic_map, table_fraction=tables,
+                       table_pool=run_table_pool(config), table_beta=config.table_beta)
+    if config.target_noise == 0:
+        return batch
+    noise = config.target_noise * torch.randn(batch.batch_size, batch.seq_len - 1, generator=generator)
+    inputs = batch.inputs.clone()
+    inputs[:, 1:, 2] += noise
+    return replace(batch, inputs=inputs)
 
 
 def evaluation_batches(config: TrainConfig) -> dict[str, Batch]:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from l2l_lib import tasks
-from l2l_lib.tasks import make_batch, truth_table
+from l2l_lib.tasks import beta_values, make_batch, table_pool, truth_table
 
 
 def gen(seed=0):
@@ -187,3 +187,51 @@ def test_random_tables_are_real_valued_lookups_and_never_boolean_functions():
 def test_table_fraction_is_checked(family, fraction):
     with pytest.raises(ValueError, match="table_fraction"):
         make_batch(family, 2, 5, table_fraction=fraction)
+
+
+def test_a_finite_table_pool_shows_only_its_own_tables():
+    pool = table_pool(3, seed=5)
+    batch = make_batch("boolean16", 300, 40, functions=[1, 2], generator=gen(2), table_fraction=1.0, table_pool=pool)
+    tables = table_rows(batch)
+    # every stream's four answers are one row of the pool, and every row is used
+    matches = (tables[:, None, :] - pool[None]).abs().amax(-1) < 1e-7  # [streams, K]
+    assert bool(matches.any(1).all())
+    assert bool(matches.any(0).all())
+    assert torch.equal(table_pool(3, seed=5), pool) and not torch.equal(table_pool(3, seed=6), pool)
+
+
+def table_rows(batch):
+    """Each stream's table, read off its steps (pattern p's target at any step showing p); streams that
+    miss a pattern are dropped."""
+    rows = []
+    for b in range(batch.batch_size):
+        row = [batch.targets[b, batch.patterns()[b] == p, 0] for p in range(4)]
+        if all(len(r) for r in row):
+            assert all(torch.allclose(r, r[0].expand_as(r)) for r in row)
+            rows.append(torch.stack([r[0] for r in row]))
+    return torch.stack(rows)
+
+
+def test_beta_tables_are_near_binary_for_small_a_and_their_moments_match_beta():
+    a = 0.3
+    values = beta_values(a, (200_000,), gen(1))
+    # Beta(a, a): mean 1/2, variance 1 / (4 (2a + 1))
+    assert abs(float(values.mean()) - 0.5) < 0.005
+    assert abs(float(values.var()) - 1 / (4 * (2 * a + 1))) < 0.003
+    assert torch.equal(beta_values(a, (50,), gen(3)), beta_values(a, (50,), gen(3)))
+    batch = make_batch("boolean16", 400, 30, functions=[1], generator=gen(4), table_fraction=1.0, table_beta=a)
+    near = ((batch.targets < 0.05) | (batch.targets > 0.95)).float().mean()
+    uniform = make_batch("boolean16", 400, 30, functions=[1], generator=gen(4), table_fraction=1.0)
+    near_uniform = ((uniform.targets < 0.05) | (uniform.targets > 0.95)).float().mean()
+    assert float(near) > 3 * float(near_uniform)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(table_pool=torch.zeros(0, 4)), "table_pool"),
+    (dict(table_pool=torch.zeros(3, 2)), "table_pool"),
+    (dict(table_beta=0.0), "table_beta"),
+    (dict(table_beta=-1.0), "table_beta"),
+])
+def test_table_options_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_batch("boolean16", 2, 5, table_fraction=0.5, **kwargs)

@@ -210,6 +210,12 @@ def test_presets():
     ("table_fraction", 1.5),
     ("tables_until", -0.1),
     ("decay_fraction", 2),
+    ("table_pool", 0),
+    ("table_pool", 4),  # without tables
+    ("table_beta", 0.0),
+    ("table_beta", 0.5),  # without tables
+    ("target_noise", -0.1),
+    ("target_noise", 2.0),
 ])
 def test_bad_config_names_the_field_and_the_allowed_values(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} must be"):
@@ -319,3 +325,33 @@ def test_the_2001_network_trains_through_the_same_path_and_is_cached_with_its_mo
         dataclasses.replace(config, hidden_sizes=(6, 40))
     with pytest.raises(ValueError, match="TrainConfig.architecture must be"):
         TrainConfig(architecture="transformer")
+
+
+def test_target_noise_touches_only_the_fed_back_target_of_training_streams():
+    from l2l_lib.trainer import data_generator, evaluation_batches, training_batch
+    clean_config = dataclasses.replace(TINY, seq_len=30)
+    noisy_config = dataclasses.replace(clean_config, target_noise=0.1)
+    clean = training_batch(clean_config, data_generator(0, 1))
+    noisy = training_batch(noisy_config, data_generator(0, 1))
+    # the same streams (noise is drawn after the batch), the same targets and x, a noisy fed-back target
+    assert torch.equal(clean.targets, noisy.targets) and torch.equal(clean.x, noisy.x)
+    difference = noisy.inputs[..., 2] - clean.inputs[..., 2]
+    assert not bool(difference[:, 0].any())  # y_{-1} = 0 has nothing to be noisy about
+    assert 0.07 < float(difference[:, 1:].std()) < 0.13
+    assert torch.equal(noisy.inputs[:, 1:, 2] - difference[:, 1:], noisy.targets[:, :-1, 0])
+    # evaluation streams are never noisy
+    for name, batch in evaluation_batches(noisy_config).items():
+        assert torch.equal(batch.inputs[:, 1:, 2], batch.targets[:, :-1, 0]), name
+
+
+def test_a_table_pool_run_draws_its_tables_from_its_own_pool(monkeypatch):
+    from l2l_lib.trainer import data_generator, run_table_pool, training_batch
+    config = dataclasses.replace(TINY, table_fraction=1.0, table_pool=2, seq_len=40, batch_size=50)
+    pool = run_table_pool(config)
+    assert pool.shape == (2, 4) and not torch.equal(pool, run_table_pool(dataclasses.replace(config, seed=1)))
+    batch = training_batch(config, data_generator(0, 1))
+    for b in range(batch.batch_size):
+        answers = {p: batch.targets[b, batch.patterns()[b] == p, 0] for p in range(4)}
+        rows = [k for k in range(2) if all(torch.allclose(v, pool[k, p].expand_as(v)) for p, v in answers.items())]
+        assert rows, f"stream {b} is not a table of the pool"
+    assert run_table_pool(TINY) is None
