@@ -9,9 +9,13 @@ later loads them instead of training (CPU runs only: the book's numbers are CPU 
 
 Usage::
 
-    python benchmarks/recipes.py boolean16 --seeds 8 --first-seed 0 -s n_steps 20000 -s table_fraction 0.25 \\
-        --out benchmarks/results/boolean16_tables25_20k.json
+    python benchmarks/recipes.py boolean16 --seeds 8 --first-seed 0 -s held_out "(4, 9, 10)" \\
+        -s target_noise 0.1 --out benchmarks/results/search2_b16_tables_noise10.json
     python benchmarks/recipes.py --list
+
+A search never touches the evaluation protocol (``l2l_lib.protocol``): seeds must be search seeds (below
+1000) and a Boolean recipe must hold out a search triple, not one of the evaluation triples; both are
+refused with a clear error.
 
 Each ``-s FIELD VALUE`` replaces one TrainConfig field; VALUE is a Python literal (``0.5``, ``None``,
 ``(0, 6, 9)``), or else taken as text (``-s family boolean14``).
@@ -35,7 +39,9 @@ if str(ROOT) not in sys.path:
 from l2l_lib.atomic import atomic_write_text  # noqa: E402
 from l2l_lib.config import TrainConfig  # noqa: E402
 from l2l_lib.experiments import train_recipe  # noqa: E402
-from l2l_lib.recipes import RECIPES, recipe_names  # noqa: E402
+from l2l_lib.protocol import (EVALUATION_FIRST_SEED, SEARCH_SEED_LIMIT, evaluation_triples,  # noqa: E402
+                              is_search_seed, search_triples)
+from l2l_lib.recipes import RECIPES, recipe, recipe_names  # noqa: E402
 
 
 def parse_overrides(pairs: list[list[str]]) -> dict[str, Any]:
@@ -56,6 +62,7 @@ def run(name: str, *, n_seeds: int | None, first_seed: int | None, overrides: di
     Raises:
         ValueError: for an unknown recipe or field, or an invalid value (from :func:`l2l_lib.recipes.recipe`).
     """
+    check_search(name, n_seeds=n_seeds, first_seed=first_seed, overrides=overrides)
     started = time.perf_counter()
     runs = train_recipe(name, n_seeds=n_seeds, first_seed=first_seed, overrides=overrides, progress=progress,
                         device=device)
@@ -63,6 +70,27 @@ def run(name: str, *, n_seeds: int | None, first_seed: int | None, overrides: di
             "wall_seconds": time.perf_counter() - started,
             "seeds": [{"seed": r.config.seed, "history": r.history.to_dict(), "wall_time": r.wall_time,
                        "from_cache": r.from_cache} for r in runs]}
+
+
+def check_search(name: str, *, n_seeds: int | None, first_seed: int | None, overrides: dict[str, Any]) -> None:
+    """Refuse what a search must never touch (l2l_lib.protocol): evaluation seeds and evaluation triples.
+
+    Raises:
+        ValueError: naming the seeds or the held-out set, and what is allowed instead.
+    """
+    if name not in RECIPES:
+        return  # train_recipe names the allowed recipes
+    config = recipe(name, **overrides)  # unknown or bad fields are named first
+    entry = RECIPES[name]
+    first = entry.first_seed if first_seed is None else first_seed
+    count = entry.n_seeds if n_seeds is None else n_seeds
+    seeds = range(first, first + count)
+    if not all(is_search_seed(s) for s in seeds):
+        raise ValueError(f"a search uses seeds below {SEARCH_SEED_LIMIT} only (--first-seed, --seeds); got "
+                         f"{first}..{first + count - 1}: seeds from {EVALUATION_FIRST_SEED} on are evaluation seeds")
+    if config.held_out and tuple(config.held_out) in evaluation_triples(config.family):
+        raise ValueError(f"held_out {config.held_out} is an evaluation triple; a search holds out a search triple "
+                         f"(-s held_out \"{search_triples(config.family)[0]}\")")
 
 
 def summary(record: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import TrainConfig
-from .recipes import RECIPES, recipe, recipe_names
+from .recipes import RECIPES, recipe_names
 from .train import pack_key, seed_packs
 from .validation import check
 
@@ -34,10 +34,25 @@ class Pack:
         return tuple(c.seed for c in self.configs)
 
     @property
+    def held_out(self) -> tuple[int, ...]:
+        """The Boolean functions this pack holds out (``()`` for continuous families)."""
+        return self.configs[0].held_out
+
+    @property
+    def folder(self) -> str:
+        """Where the store keeps it, relative to the store: ``<recipe>`` or, for a Boolean recipe, one folder
+        per held-out set, ``<recipe>/held_out_0-6-9``."""
+        if not self.held_out:
+            return self.recipe
+        return f"{self.recipe}/held_out_{'-'.join(str(k) for k in self.held_out)}"
+
+    @property
     def name(self) -> str:
-        """A name a reader can type back: ``boolean16 seeds 100-107`` (``semilinear seed 0`` for one seed)."""
+        """A name a reader can type back: ``boolean16 seeds 10000-10004 held out (0, 6, 9)`` (``semilinear
+        seed 0`` for one seed of a continuous recipe)."""
         seeds = self.seeds
-        return f"{self.recipe} seed {seeds[0]}" if len(seeds) == 1 else f"{self.recipe} seeds {seeds[0]}-{seeds[-1]}"
+        name = f"{self.recipe} seed {seeds[0]}" if len(seeds) == 1 else f"{self.recipe} seeds {seeds[0]}-{seeds[-1]}"
+        return f"{name} held out {self.held_out}" if self.held_out else name
 
     @property
     def key(self) -> str:
@@ -53,7 +68,8 @@ class Pack:
 
 
 def book_packs(recipes: Iterable[str] | None = None) -> list[Pack]:
-    """The packs of the named recipes (default: every recipe), each recipe with its own seeds.
+    """The packs of the named recipes (default: every recipe), each recipe with its own seeds and, for a
+    Boolean recipe, each of its held-out sets.
 
     Raises:
         ValueError: for a name that is not a recipe, naming the allowed ones.
@@ -64,6 +80,6 @@ def book_packs(recipes: Iterable[str] | None = None) -> list[Pack]:
     packs = []
     for name in names:
         entry = RECIPES[name]
-        first = recipe(name, seed=entry.first_seed)
-        packs += [Pack(name, tuple(configs)) for configs in seed_packs(first, entry.n_seeds)]
+        for first in entry.configs():
+            packs += [Pack(name, tuple(configs)) for configs in seed_packs(first, entry.n_seeds)]
     return packs

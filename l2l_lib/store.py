@@ -4,6 +4,7 @@ Layout (described for readers without the library in ``store/README.md``)::
 
     store/<recipe>/seed<k>.pt     the network's kept weights: a plain state dict (torch.load(weights_only=True))
     store/<recipe>/seed<k>.json   its config, history, code fingerprint, pack and provenance
+    store/<recipe>/held_out_<a>-<b>-<c>/seed<k>.pt, .json   the same for each held-out set of a Boolean recipe
 
 A network in a pack depends on its pack (float rounding), so an entry records the seeds it was trained
 with. An entry is *current* when its config, pack and code fingerprint are those the current code would
@@ -52,7 +53,7 @@ class EntryState:
 
 
 def _files(pack: Pack, store_dir: Path, seed: int) -> tuple[Path, Path]:
-    folder = store_dir / pack.recipe
+    folder = store_dir / pack.folder
     return folder / f"seed{seed}.pt", folder / f"seed{seed}.json"
 
 

@@ -187,10 +187,12 @@ def test_recipe_search_trains_a_named_recipe_with_overrides(tmp_path: Path, monk
     recipes = _script("recipes")
     out = tmp_path / "search.json"
     assert recipes.main(["boolean16", "--seeds", "2", "--first-seed", "3", "-s", "n_steps", "20", "-s", "seq_len",
-                         "12", "-s", "batch_size", "2", "-s", "eval_every", "10", "--out", str(out)]) == 0
+                         "12", "-s", "batch_size", "2", "-s", "eval_every", "10", "-s", "held_out", "(4, 9, 10)",
+                         "--out", str(out)]) == 0
     record = json.loads(out.read_text(encoding="utf-8"))
     assert record["recipe"] == "boolean16" and record["overrides"]["n_steps"] == 20
-    assert record["config"]["held_out"] == [0, 6, 9]  # the recipe's own fields are kept
+    assert record["config"]["held_out"] == [4, 9, 10]
+    assert record["config"]["target_noise"] == 0.1  # the recipe's own fields are kept
     assert [s["seed"] for s in record["seeds"]] == [3, 4]
     assert all(s["history"]["steps"] == [10, 20] for s in record["seeds"])
     printed = capsys.readouterr().out
@@ -213,6 +215,10 @@ def test_recipe_search_without_held_out_functions(tmp_path: Path, monkeypatch: p
     (["boolean16", "-s", "n_stepz", "3"], "unknown TrainConfig fields"),
     (["boolean16", "-s", "n_steps", "-1"], "n_steps must be"),
     (["no_such_recipe"], "invalid choice"),
+    # a search never touches the evaluation protocol (l2l_lib.protocol)
+    (["boolean16", "--first-seed", "0", "--seeds", "2"], "held_out (0, 6, 9) is an evaluation triple"),
+    (["boolean16", "-s", "held_out", "(4, 9, 10)"], "a search uses seeds below 1000 only"),
+    (["semilinear", "--first-seed", "999", "--seeds", "2"], "a search uses seeds below 1000 only"),
     ([], "a recipe name is required"),
 ])
 def test_recipe_search_rejects_bad_input_by_name(argv: list[str], message: str,

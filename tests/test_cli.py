@@ -69,6 +69,8 @@ def test_list_shows_every_chapter_parameter_and_the_configs_it_trains() -> None:
             assert f"{parameter} = {default!r}" in result.stdout
         for entry in chapter_configs(defaults):
             assert f"{entry.parameter} = {entry.recipe!r}, seed" in result.stdout
+            for held_out in entry.held_out_sets:
+                assert str(held_out) in result.stdout
             assert describe_config(entry.config, "      ") in result.stdout
 
 
@@ -89,19 +91,26 @@ def test_non_default_fields_are_what_a_recipe_changes() -> None:
 
 
 def test_chapter_configs_apply_overrides_and_seeds() -> None:
-    values = {"recipe": "boolean16", "paper_recipe": "boolean16_paper", "n_seeds": 2, "first_seed": None,
+    values = {"recipe": "boolean16", "paper_recipe": "boolean16_boolean_only", "n_seeds": 2, "first_seed": None,
               "paper_first_seed": 7, "overrides": {"n_steps": 40, "seq_len": 16}, "unused_recipe": None}
     values["paper_overrides"] = {"seq_len": 8}  # this recipe only, on top of the chapter's
     configs = {c.parameter: c for c in chapter_configs(values)}
     assert set(configs) == {"recipe", "paper_recipe"}
-    assert configs["recipe"].seeds == (100, 101) and configs["paper_recipe"].seeds == (7, 8)
-    assert configs["recipe"].config == recipe("boolean16", n_steps=40, seq_len=16, seed=100)
-    assert configs["paper_recipe"].config == recipe("boolean16_paper", n_steps=40, seq_len=8, seed=7)
+    assert configs["recipe"].seeds == (10000, 10001) and configs["paper_recipe"].seeds == (7, 8)
+    assert configs["recipe"].config == recipe("boolean16", n_steps=40, seq_len=16, seed=10000)
+    assert configs["paper_recipe"].config == recipe("boolean16_boolean_only", n_steps=40, seq_len=8, seed=7)
+    assert configs["recipe"].held_out_sets == RECIPES["boolean16"].held_out_sets
+    two = chapter_configs({"recipe": "boolean16", "n_sets": 2})[0]
+    assert two.held_out_sets == RECIPES["boolean16"].held_out_sets[:2] and two.config.held_out == (0, 6, 9)
+    one = chapter_configs({"recipe": "boolean16", "overrides": {"held_out": [4, 9, 10]}})[0]
+    assert one.held_out_sets == ((4, 9, 10),) and one.config.held_out == (4, 9, 10)
+    assert chapter_configs({"recipe": "semilinear"})[0].held_out_sets == ()
     for bad, message in (({"recipe": "boolean17"}, "recipe must be a recipe name, one of"),
                          ({"recipe": "boolean16", "overrides": {"n_stepz": 1}}, "n_stepz"),
                          ({"recipe": "boolean16", "overrides": {"seq_len": 0}}, "seq_len"),
                          ({"recipe": "boolean16", "overrides": [1]}, "overrides must be a dict"),
-                         ({"recipe": "boolean16", "n_seeds": 0}, "n_seeds must be an integer >= 1")):
+                         ({"recipe": "boolean16", "n_seeds": 0}, "n_seeds must be an integer >= 1"),
+                         ({"recipe": "boolean16", "n_sets": 5}, "n_sets must be an integer in 1..4")):
         with pytest.raises(ValueError, match=message):
             chapter_configs(bad)
 

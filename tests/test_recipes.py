@@ -6,7 +6,8 @@ import warnings
 import pytest
 
 from l2l_lib.config import TrainConfig
-from l2l_lib.recipes import RECIPES, recipe, recipe_names
+from l2l_lib.protocol import EVALUATION_FIRST_SEED, evaluation_triples, is_search_seed
+from l2l_lib.recipes import RECIPES, TABLE_POOLS, recipe, recipe_names
 from l2l_lib.trainer import History
 
 
@@ -16,11 +17,25 @@ def test_headline_recipes_keep_their_names_and_preset_is_recipe():
     assert TrainConfig.preset("boolean16", seed=3) == dataclasses.replace(RECIPES["boolean16"].config, seed=3)
 
 
-def test_paper_and_our_boolean_recipes_differ_only_in_our_additions():
-    ours, paper = recipe("boolean16"), recipe("boolean16_paper")
-    differ = {f.name for f in dataclasses.fields(TrainConfig) if getattr(ours, f.name) != getattr(paper, f.name)}
-    assert differ == {"learning_rate", "table_fraction", "decay_fraction", "grad_clip", "keep_best"}
-    assert paper.table_fraction == 0 and paper.decay_fraction == 0 and not paper.keep_best
+def test_boolean_recipes_differ_only_in_their_stated_ingredients():
+    ours, ablation, baseline = recipe("boolean16"), recipe("boolean16_tables"), recipe("boolean16_boolean_only")
+
+    def differ(a, b):
+        return {f.name for f in dataclasses.fields(TrainConfig) if getattr(a, f.name) != getattr(b, f.name)}
+
+    assert differ(ours, ablation) == {"target_noise"} and ablation.target_noise == 0
+    assert differ(ablation, baseline) == {"learning_rate", "table_fraction", "decay_fraction", "grad_clip", "keep_best"}
+    assert baseline.table_fraction == 0 and baseline.decay_fraction == 0 and not baseline.keep_best
+    assert differ(recipe("boolean14"), recipe("boolean14_boolean_only")) == differ(ours, baseline)
+    assert differ(ours, recipe("boolean16_switches")) == {"switch_every"}
+
+
+def test_the_pool_sweep_is_the_book_recipe_with_a_finite_pool():
+    ours = recipe("boolean16")
+    assert recipe("boolean16_pool0") == dataclasses.replace(ours, table_fraction=0.0)
+    for k in TABLE_POOLS[1:]:
+        assert recipe(f"boolean16_pool{k}") == dataclasses.replace(ours, table_pool=k)
+        assert RECIPES[f"boolean16_pool{k}"].seeds == RECIPES["boolean16"].seeds[:len(RECIPES[f"boolean16_pool{k}"].seeds)]
 
 
 def test_original_recipes_are_their_family_recipe_without_forget_gate():
@@ -33,8 +48,17 @@ def test_original_recipes_are_their_family_recipe_without_forget_gate():
 def test_recipe_seeds_are_the_declared_range():
     for entry in RECIPES.values():
         assert entry.seeds == tuple(range(entry.first_seed, entry.first_seed + entry.n_seeds))
-    # the Boolean search used seeds 0-7; the book's Boolean networks start at 100
-    assert min(RECIPES["boolean16"].seeds) >= 100
+
+
+def test_every_boolean_network_is_on_evaluation_seeds_and_triples():
+    for entry in RECIPES.values():
+        if entry.config.family not in ("boolean16", "boolean14") or entry.name == "first_run":
+            continue
+        assert all(not is_search_seed(s) and s >= EVALUATION_FIRST_SEED for s in entry.seeds), entry.name
+        triples = evaluation_triples(entry.config.family)
+        assert entry.config.held_out == triples[0]
+        assert set(entry.held_out_sets) <= set(triples) and [c.held_out for c in entry.configs()] == list(
+            entry.held_out_sets or (triples[0],))
 
 
 def test_overrides_replace_fields_and_bad_ones_are_named():

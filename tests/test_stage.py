@@ -27,15 +27,20 @@ def same(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_book_packs_are_every_recipes_seeds_in_training_packs():
+def test_book_packs_are_every_recipes_seeds_and_held_out_sets_in_training_packs():
     packs = book_packs()
-    by_recipe = {}
+    by_recipe_set = {}
     for pack in packs:
-        by_recipe.setdefault(pack.recipe, []).extend(pack.seeds)
-    assert {name: tuple(seeds) for name, seeds in by_recipe.items()} == {n: r.seeds for n, r in RECIPES.items()}
+        by_recipe_set.setdefault((pack.recipe, pack.held_out), []).extend(pack.seeds)
+    expected = {(n, h): r.seeds for n, r in RECIPES.items() for h in (r.held_out_sets or (r.config.held_out,))}
+    assert {key: tuple(seeds) for key, seeds in by_recipe_set.items()} == expected
     b16 = book_packs(["boolean16"])
-    assert [list(p.configs) for p in b16] == seed_packs(dataclasses.replace(RECIPES["boolean16"].config, seed=100), 8)
-    assert b16[0].name == "boolean16 seeds 100-107"
+    assert len(b16) == 4 and [p.held_out for p in b16] == list(RECIPES["boolean16"].held_out_sets)
+    second = dataclasses.replace(RECIPES["boolean16"].config, seed=10000, held_out=(1, 3, 14))
+    assert [list(p.configs) for p in b16[1:2]] == seed_packs(second, 5)
+    assert b16[0].name == "boolean16 seeds 10000-10004 held out (0, 6, 9)"
+    assert b16[1].folder == "boolean16/held_out_1-3-14" and book_packs(["semilinear"])[0].folder == "semilinear"
+    assert len({(p.folder, s) for p in packs for s in p.seeds}) == sum(len(p.seeds) for p in packs)  # no clash
     assert all(len(p.seeds) == 1 for p in book_packs(["quadratic_paper2001"]))  # not packable
     with pytest.raises(ValueError, match="recipes must be names from"):
         book_packs(["boolean17"])
@@ -51,21 +56,23 @@ def test_store_round_trip_and_every_way_an_entry_can_be_unusable(tmp_path, monke
         assert same(stored.model.state_dict(), trained.model.state_dict())
         assert stored.history.val_mse == trained.history.val_mse
     # readable without the library: a plain state dict and JSON
-    meta = json.loads((tmp_path / "tiny" / "seed0.json").read_text())
+    folder = tmp_path / pack.folder
+    assert pack.folder == "tiny/held_out_6-9"
+    meta = json.loads((folder / "seed0.json").read_text())
     assert meta["pack_seeds"] == [0, 1] and meta["provenance"]["torch"] == torch.__version__
-    weights = torch.load(tmp_path / "tiny" / "seed0.pt", weights_only=True)
+    weights = torch.load(folder / "seed0.pt", weights_only=True)
     assert same(weights, results[0].model.state_dict())
     # another pack of the same seeds, other code, a damaged file
     assert store_module.entry_state(Pack("tiny", pack.configs[:1]), tmp_path).state == "stale"
     monkeypatch.setattr(store_module, "code_fingerprint", lambda extra=(): "other-code")
     state = store_module.entry_state(pack, tmp_path)
     assert state.state == "stale" and "training code changed" in state.why
-    with pytest.raises(ValueError, match="cannot serve tiny seeds 0-1: stale.*train-all --recipe tiny"):
+    with pytest.raises(ValueError, match=r"cannot serve tiny seeds 0-1 held out \(6, 9\): stale.*train-all --recipe tiny"):
         store_module.read_pack(pack, tmp_path)
     monkeypatch.undo()
-    (tmp_path / "tiny" / "seed1.pt").write_bytes(b"truncated")
+    (folder / "seed1.pt").write_bytes(b"truncated")
     assert store_module.entry_state(pack, tmp_path).state == "damaged"
-    assert (tmp_path / "tiny" / "seed0.pt").exists()  # nothing else in the store is lost
+    assert (folder / "seed0.pt").exists()  # nothing else in the store is lost
 
 
 def test_stage_trains_in_workers_then_serves_from_cache_and_store(tmp_path):
@@ -128,7 +135,7 @@ def test_networks_command_lists_every_pack_and_check_fails_naming_what_is_missin
     assert all(pack.name in out for pack in book_packs())
     assert cli.main(["networks", "--check"]) == 1
     err = capsys.readouterr().err
-    assert "boolean16 seeds 100-107: missing" in err and "train-all --update-store" in err
+    assert "boolean16 seeds 10000-10004 held out (0, 6, 9): missing" in err and "train-all --update-store" in err
 
 
 def test_train_all_refuses_an_unknown_recipe_or_worker_count(capsys):

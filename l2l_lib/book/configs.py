@@ -5,7 +5,8 @@ A chapter names the networks it trains by recipe (:mod:`l2l_lib.recipes`): each 
 :class:`~l2l_lib.config.TrainConfig` fields) changes every recipe the chapter trains (a smoke run's
 smaller sizes, say) and ``<prefix>_overrides`` one recipe only, on top of those, and ``n_seeds`` / ``first_seed`` (or ``<prefix>_n_seeds`` / ``<prefix>_first_seed``
 for one recipe; ``seed`` in a chapter that trains one seed) choose its seeds, None meaning the recipe's
-own. :func:`chapter_configs` computes what
+own; ``n_sets`` (or ``<prefix>_n_sets``) trains a Boolean recipe for the first so many of its held-out sets
+(None: all). :func:`chapter_configs` computes what
 that amounts to, so that ``python -m l2l_lib list`` can show it and a bad value is caught before any
 kernel starts.
 """
@@ -41,12 +42,15 @@ class ChapterConfig:
         config: the recipe's TrainConfig with the chapter's ``overrides`` and then the recipe's own
             ``<prefix>_overrides`` applied (seed: the first seed).
         seeds: the seeds the chapter trains.
+        held_out_sets: the Boolean held-out sets it trains them for (``n_sets`` / ``<prefix>_n_sets``: the
+            first so many of the recipe's; ``()`` for a continuous recipe); ``config`` holds the first.
     """
 
     parameter: str
     recipe: str
     config: TrainConfig
     seeds: tuple[int, ...]
+    held_out_sets: tuple[tuple[int, ...], ...] = ()
 
 
 def recipe_seeds(entry: Recipe, n_seeds: object = None, first_seed: object = None) -> tuple[int, ...]:
@@ -88,9 +92,21 @@ def chapter_configs(values: Mapping[str, object]) -> list[ChapterConfig]:
         n_seeds = _first_given(values, f"{prefix}n_seeds", "n_seeds")
         first_seed = _first_given(values, f"{prefix}first_seed", "first_seed", f"{prefix}seed", "seed")
         seeds = recipe_seeds(RECIPES[name], n_seeds, first_seed)
-        config = recipe(name, **{**overrides, "seed": seeds[0]})
-        found.append(ChapterConfig(parameter, name, config, seeds))
+        sets = _held_out_sets(RECIPES[name], overrides, _first_given(values, f"{prefix}n_sets", "n_sets"))
+        first_set = {"held_out": sets[0]} if sets else {}
+        config = recipe(name, **{**overrides, **first_set, "seed": seeds[0]})
+        found.append(ChapterConfig(parameter, name, config, seeds, sets))
     return found
+
+
+def _held_out_sets(entry: Recipe, overrides: Mapping[str, object], n_sets: object) -> tuple[tuple[int, ...], ...]:
+    """A chapter's held-out sets of a recipe: one set given in ``overrides``, else the recipe's first ``n_sets``."""
+    if "held_out" in overrides:
+        return (tuple(overrides["held_out"]),) if overrides["held_out"] else ()  # type: ignore[arg-type]
+    sets = entry.held_out_sets or ((entry.config.held_out,) if entry.config.held_out else ())
+    if n_sets is None or not sets:
+        return sets
+    return sets[:check_int("n_sets", n_sets, minimum=1, maximum=len(sets))]
 
 
 def _first_given(values: Mapping[str, object], *names: str) -> object:

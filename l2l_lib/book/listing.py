@@ -35,6 +35,10 @@ def _seeds(seeds: tuple[int, ...]) -> str:
     return f"seeds {seeds[0]}-{seeds[-1]}" if seeds else "no seeds"
 
 
+def _sets(sets: tuple[tuple[int, ...], ...]) -> str:
+    return f", held out {', '.join(str(s) for s in sets)}" if sets else ""
+
+
 def describe_chapters(root: str | os.PathLike[str] | None = None) -> str:
     """The text of ``python -m l2l_lib list`` for the book at ``root``."""
     root = book_root(root)
@@ -46,7 +50,7 @@ def describe_chapters(root: str | os.PathLike[str] | None = None) -> str:
         if configs:
             lines.append("  trains (fields that differ from TrainConfig's defaults, with `overrides` applied):")
         for entry in configs:
-            lines.append(f"    {entry.parameter} = {entry.recipe!r}, {_seeds(entry.seeds)}:")
+            lines.append(f"    {entry.parameter} = {entry.recipe!r}, {_seeds(entry.seeds)}{_sets(entry.held_out_sets)}:")
             lines.append(describe_config(entry.config, "      "))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) or "no chapter has a `parameters` cell"
@@ -57,7 +61,7 @@ def describe_recipes() -> str:
     blocks = []
     for name, entry in RECIPES.items():
         blocks.append("\n".join([
-            f"{name}  ({_seeds(entry.seeds)})",
+            f"{name}  ({_seeds(entry.seeds)}{_sets(entry.held_out_sets)})",
             textwrap.fill(entry.about, _WIDTH, initial_indent="  ", subsequent_indent="  "),
             describe_config(entry.config, "    "),
         ]))

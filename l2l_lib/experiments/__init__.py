@@ -9,6 +9,6 @@ recipe's seeds and evaluates networks; one module per study sits beside it:
 :mod:`l2l_lib.reference_learners`, tables from :mod:`l2l_lib.tables`, figures from :mod:`l2l_lib.plots`.
 """
 
-from .common import evaluate_runs, train_recipe
+from .common import evaluate_runs, held_out_sets, train_recipe, train_recipe_sets
 
-__all__ = ["evaluate_runs", "train_recipe"]
+__all__ = ["evaluate_runs", "held_out_sets", "train_recipe", "train_recipe_sets"]
