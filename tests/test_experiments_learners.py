@@ -12,7 +12,7 @@ from torch import nn
 
 from l2l_lib.config import TrainConfig
 from l2l_lib.evaluate import evaluate_predictions
-from l2l_lib.experiments import learners
+from l2l_lib.experiments import held_out_sets, learners, train_recipe_sets
 from l2l_lib.experiments.learners import FamilyComparison, LearnerResult
 from l2l_lib.recipes import RECIPES
 from l2l_lib.reference_learners import IDEAL, ONLINE_GD, REFERENCE_NAMES
@@ -139,3 +139,20 @@ def test_family_networks_are_the_family_recipes_pack(tmp_path, monkeypatch):
         assert torch.equal(a, b)
     with pytest.raises(ValueError, match="family"):
         learners.family_networks("parity", n_seeds=1)
+
+
+def test_boolean_family_networks_are_the_boolean_chapters_first_held_out_set(tmp_path, monkeypatch):
+    """The Boolean chapter trains every held-out set (train_recipe_sets); the learners chapter compares the
+    networks of the first one, the paper's triple, and finds them in the cache; the original LSTM is trained
+    on that set too."""
+    monkeypatch.setenv("L2L_CACHE_DIR", str(tmp_path))
+    small = {"n_steps": 2, "seq_len": 6, "batch_size": 2, "eval_every": 2}
+    chapter = train_recipe_sets("boolean16", n_sets=1, n_seeds=2, overrides=small)
+    (first_set, chapter_runs), = chapter.items()
+    assert first_set == held_out_sets("boolean16")[0] == (0, 6, 9)
+    runs = learners.family_networks("boolean16", n_seeds=1, family_n_seeds=2, overrides=small)
+    assert runs[0].from_cache and runs[0].config == chapter_runs[0].config
+    assert runs[0].config.held_out == first_set and runs[0].config.seed == RECIPES["boolean16"].first_seed
+    original = RECIPES["boolean16_original"]
+    assert original.config.held_out == first_set and not original.config.forget_gate
+    assert original.first_seed == RECIPES["boolean16"].first_seed

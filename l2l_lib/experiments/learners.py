@@ -25,7 +25,7 @@ from ..tables import markdown_table
 from ..tasks import BOOLEAN_FAMILIES, Batch
 from ..train import TrainResult
 from ..validation import check, check_choice, check_int
-from .common import evaluate_runs, train_recipe
+from .common import evaluate_runs, held_out_sets, train_recipe
 from .continuous import CRITERION_FRACTION
 
 #: The families compared, each with its family chapter's recipe of the same name.
@@ -45,7 +45,9 @@ def family_networks(family: str, *, n_seeds: int, family_n_seeds: int | None = N
     """The family chapter's trained networks (its recipe's whole pack, from the cache): the first ``n_seeds``.
 
     Asking for the pack the family chapter trained, not for ``n_seeds`` seeds, is what finds its networks
-    in the cache.
+    in the cache. A Boolean recipe is trained for several held-out sets
+    (:func:`~l2l_lib.experiments.common.held_out_sets`); this chapter compares the networks of the first,
+    the paper's (unless ``overrides`` names another ``held_out``).
 
     Args:
         family: one of :data:`FAMILIES` (its recipe has the same name).
@@ -55,6 +57,8 @@ def family_networks(family: str, *, n_seeds: int, family_n_seeds: int | None = N
     """
     check_choice("family", family, FAMILIES)
     pack = RECIPES[family].n_seeds if family_n_seeds is None else check_int("family_n_seeds", family_n_seeds)
+    if family in BOOLEAN_FAMILIES:
+        overrides = {"held_out": held_out_sets(family)[0], **dict(overrides or {})}
     runs = train_recipe(family, n_seeds=max(pack, check_int("n_seeds", n_seeds)), first_seed=first_seed,
                         overrides=overrides)
     return runs[:n_seeds]
