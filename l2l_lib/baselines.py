@@ -94,6 +94,65 @@ def bayes_boolean_predictions(batch: Batch, functions: tuple[int, ...] | list[in
     return predictions.unsqueeze(-1)
 
 
+def restart_lookup_predictions(batch: Batch) -> torch.Tensor:
+    """The Bayes learner of Boolean-16 streams with unannounced switches that restarts when contradicted.
+
+    It keeps each input pattern's last answer and predicts it; an unseen pattern gets 0.5. When a target
+    contradicts the stored answer of its pattern (a switch has revealed itself), it forgets every pattern
+    but this one observation. Under the uniform prior over all sixteen functions this is exactly
+    :func:`bayes_boolean_predictions` with ``functions=range(16)`` (whose restart rule fires when no
+    function is left consistent), written out here as a memory of four answers, for any Boolean batch.
+    It is the ideal learner of Hochreiter et al. (2001), Sec. 3, for a stream that may switch function
+    without warning (switches that agree with everything seen go unnoticed until they disagree).
+
+    Args:
+        batch: a Boolean batch (targets in ``{0, 1}``).
+
+    Returns:
+        float32 ``[batch, seq_len, 1]``.
+    """
+    _check_family(batch, BOOLEAN_FAMILIES, "restart_lookup_predictions")
+    pattern = batch.patterns()  # [B, T]
+    observed = (batch.targets[..., 0] > 0.5).float()  # [B, T]
+    rows = torch.arange(batch.batch_size)
+    known = torch.zeros(batch.batch_size, 4, dtype=torch.bool)
+    answer = torch.zeros(batch.batch_size, 4)
+    predictions = torch.empty(batch.batch_size, batch.seq_len)
+    for t in range(batch.seq_len):
+        p, y = pattern[:, t], observed[:, t]
+        seen = known[rows, p]
+        predictions[:, t] = torch.where(seen, answer[rows, p], torch.full_like(y, 0.5))
+        contradicted = seen & (answer[rows, p] != y)
+        known &= ~contradicted[:, None]  # forget everything ...
+        known[rows, p] = True  # ... but this observation
+        answer[rows, p] = y
+    return predictions.unsqueeze(-1)
+
+
+def majority_lookup_predictions(batch: Batch) -> torch.Tensor:
+    """The ideal learner of a *stationary* Boolean-16 stream that never forgets: each pattern's majority answer.
+
+    Under the uniform prior over the sixteen functions with label noise of probability ``eps``, the
+    posterior of ``f(x_t) = 1`` is ``1 / (1 + (eps / (1 - eps))**(n1 - n0))``, ``n1`` (``n0``) the times
+    pattern ``x_t`` was answered 1 (0) before ``t``; as ``eps -> 0`` it is the majority answer, 0.5 on a
+    tie or an unseen pattern. A learner that believes the function never changes treats a switch as
+    noise: it keeps every answer ever seen, and after a switch a pattern flips only once the new answer
+    has been seen more often than the old one. The contrast to :func:`restart_lookup_predictions`.
+
+    Args:
+        batch: a Boolean batch (targets in ``{0, 1}``).
+
+    Returns:
+        float32 ``[batch, seq_len, 1]``: 1, 0 or 0.5 at each step.
+    """
+    _check_family(batch, BOOLEAN_FAMILIES, "majority_lookup_predictions")
+    onehot = torch.nn.functional.one_hot(batch.patterns(), 4).double()  # [B, T, 4]
+    vote = (2.0 * (batch.targets > 0.5).double() - 1.0) * onehot  # +1 for an answer 1, -1 for 0
+    before = torch.cumsum(vote, dim=1) - vote  # [B, T, 4]: votes strictly before t
+    margin = (before * onehot).sum(-1)  # [B, T]: the votes of x_t's pattern
+    return (0.5 + 0.5 * torch.sign(margin)).float().unsqueeze(-1)
+
+
 def ideal_boolean16_mse(k: int | torch.Tensor) -> float | torch.Tensor:
     """Expected squared error of the ideal learner on ``boolean16`` after ``k`` examples: ``0.25 * 0.75**k``.
 
