@@ -16,6 +16,7 @@ from .validation import check, is_int, is_number
 from .model import OUTPUTS
 
 ARCHITECTURES = ("lstm", "paper2001")
+LOSSES = ("mse", "bce")
 
 #: Old field names still accepted (with a ``DeprecationWarning``) -> their new names.
 RENAMED_FIELDS = {"n_epochs": "n_steps"}
@@ -41,6 +42,8 @@ class TrainConfig:
         hidden_sizes: LSTM units per layer.
         forget_gate: modern LSTM (True) or the original 1997/2001 cell (False).
         output: read-out squashing, ``"sigmoid"`` or ``"linear"``.
+        loss: the training loss, ``"mse"`` (the paper's squared error) or ``"bce"`` (cross-entropy against the
+            targets in [0, 1]; needs the sigmoid read-out); evaluation is always squared error.
         batch_size: sequences per optimiser step.
         seq_len: steps per training sequence.
         switch_every: steps between unannounced function switches inside a training sequence, or None.
@@ -76,6 +79,7 @@ class TrainConfig:
     hidden_sizes: tuple[int, ...] = (6,)
     forget_gate: bool = True
     output: str = "sigmoid"
+    loss: str = "mse"
     batch_size: int = 16
     seq_len: int = 256
     switch_every: int | None = None
@@ -133,6 +137,8 @@ class TrainConfig:
                    "output='sigmoid' (the 2001 network's fixed shape)", self.architecture)
         _check(isinstance(self.keep_best, bool), "keep_best", "True or False", self.keep_best)
         _check(self.output in OUTPUTS, "output", f"one of {OUTPUTS}", self.output)
+        _check(self.loss in LOSSES and (self.loss == "mse" or self.output == "sigmoid"), "loss",
+               f"one of {LOSSES} ('bce' with output='sigmoid' only)", self.loss)
         for name in ("batch_size", "seq_len", "eval_every", "eval_sequences"):
             _check(is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "an integer >= 1",
                    getattr(self, name))

@@ -46,7 +46,8 @@ _RENAMED_HISTORY = {"epochs": "steps", "selected_epoch": "selected_step"}
 class History:
     """Learning curves of one seed, one entry per evaluation.
 
-    ``steps``: optimiser steps done; ``train_mse``: mean minibatch loss since the previous entry;
+    ``steps``: optimiser steps done; ``train_mse``: mean minibatch training loss since the previous entry
+    (squared error, or cross-entropy with ``TrainConfig.loss = "bce"``);
     ``val_mse``: MSE on a fixed batch of fresh sequences of the *training* functions (for continuous
     families: fresh functions), the only number model selection may use; ``held_out_mse``: MSE on a fixed
     batch of the held-out functions (NaN when there are none); ``seconds``: training time so far (a pack's
@@ -230,6 +231,20 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def step_losses(outputs: torch.Tensor, targets: torch.Tensor, loss: str, mean_dims: tuple[int, ...]) -> torch.Tensor:
+    """The training loss of ``outputs`` against ``targets`` (both in [0, 1]), averaged over ``mean_dims``.
+
+    ``"mse"``: the paper's squared error. ``"bce"``: binary cross-entropy with (possibly real-valued) targets;
+    its minimiser is the same posterior mean as the squared error's, but its gradient does not vanish as a
+    sigmoid output saturates towards a 0/1 target, so late, confident predictions keep sharpening. Evaluation
+    is always squared error.
+    """
+    if loss == "mse":
+        return ((outputs - targets) ** 2).mean(dim=mean_dims)
+    clamped = outputs.clamp(1e-6, 1 - 1e-6)
+    return -(targets * torch.log(clamped) + (1 - targets) * torch.log1p(-clamped)).mean(dim=mean_dims)
+
+
 class _OneNetwork:
     """One seed: its own network, the loss and clipping exactly as for a lone ``nn.Module``."""
 
@@ -237,9 +252,9 @@ class _OneNetwork:
         self.model = build_model(config).to(device)
         self.device = device
 
-    def losses(self, batches: list[Batch]) -> torch.Tensor:
+    def losses(self, batches: list[Batch], loss: str = "mse") -> torch.Tensor:
         out = self.model(batches[0].inputs.to(self.device))
-        return torch.mean((out - batches[0].targets.to(self.device)) ** 2).reshape(1)
+        return step_losses(out, batches[0].targets.to(self.device), loss, mean_dims=(0, 1, 2)).reshape(1)
 
     @torch.no_grad()
     def mse(self, batches: list[Batch]) -> list[float]:
@@ -259,10 +274,10 @@ class _PackOfNetworks:
         self.model = PackedMetaLSTM([build_model(c) for c in configs]).to(device)
         self.device = device
 
-    def losses(self, batches: list[Batch]) -> torch.Tensor:
+    def losses(self, batches: list[Batch], loss: str = "mse") -> torch.Tensor:
         inputs = torch.stack([b.inputs for b in batches], dim=2).to(self.device)  # [B, T, S, 3]
         targets = torch.stack([b.targets for b in batches], dim=2).to(self.device)  # [B, T, S, 1]
-        return ((self.model(inputs) - targets) ** 2).mean(dim=(0, 1, 3))  # [S]
+        return step_losses(self.model(inputs), targets, loss, mean_dims=(0, 1, 3))  # [S]
 
     @torch.no_grad()
     def mse(self, batches: list[Batch]) -> list[float]:
@@ -368,10 +383,11 @@ class Trainer:
         loss_sums, loss_count = torch.zeros(n, dtype=torch.float64), 0
         net.model.train()
         for step in range(resumed_at, recipe.n_steps):
-            batches = [training_batch(recipe, g, step) for g in self.generators]
+            # each seed's own config: a run's finite table pool is drawn from its own seed
+            batches = [training_batch(c, g, step) for c, g in zip(self.configs, self.generators)]
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate_at(recipe, step)
-            losses = net.losses(batches)
+            losses = net.losses(batches, recipe.loss)
             self.optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             if recipe.grad_clip is not None:

@@ -40,7 +40,9 @@ def test_pack_then_unpack_gives_the_same_networks_and_the_same_predictions():
 @pytest.mark.parametrize("overrides", [{}, {"forget_gate": False}, {"grad_clip": 0.05}, {"hidden_sizes": (4, 3)},
                                        {"table_fraction": 0.5},
                                        {"table_fraction": 0.5, "tables_until": 0.5, "decay_fraction": 0.5},
-                                       {"keep_best": True, "learning_rate": 0.3}])
+                                       {"keep_best": True, "learning_rate": 0.3},
+                                       {"table_fraction": 0.5, "table_pool": 3, "target_noise": 0.1, "loss": "bce"},
+                                       {"table_fraction": 0.5, "table_beta": 0.3}])
 def test_packed_training_equals_training_each_seed_alone(overrides):
     configs = seeds_of(dataclasses.replace(RECIPE, **overrides), 3)
     alone = [train(c, progress=False) for c in configs]

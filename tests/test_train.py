@@ -216,6 +216,7 @@ def test_presets():
     ("table_beta", 0.5),  # without tables
     ("target_noise", -0.1),
     ("target_noise", 2.0),
+    ("loss", "hinge"),
 ])
 def test_bad_config_names_the_field_and_the_allowed_values(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} must be"):
@@ -355,3 +356,21 @@ def test_a_table_pool_run_draws_its_tables_from_its_own_pool(monkeypatch):
         rows = [k for k in range(2) if all(torch.allclose(v, pool[k, p].expand_as(v)) for p, v in answers.items())]
         assert rows, f"stream {b} is not a table of the pool"
     assert run_table_pool(TINY) is None
+
+
+def test_cross_entropy_training_loss_is_computed_by_hand_and_evaluation_stays_squared_error():
+    from l2l_lib.trainer import step_losses
+    outputs = torch.tensor([[[0.9], [0.2]], [[0.5], [0.999]]])  # [B=2, T=2, 1]
+    targets = torch.tensor([[[1.0], [0.0]], [[0.3], [1.0]]])
+    by_hand = -(torch.log(torch.tensor([0.9, 0.8, 0.5, 0.999])) * torch.tensor([1.0, 1.0, 0.3, 1.0])
+                + torch.log(torch.tensor([0.1, 0.2, 0.5, 0.001])) * torch.tensor([0.0, 0.0, 0.7, 0.0])).mean()
+    torch.testing.assert_close(step_losses(outputs, targets, "bce", (0, 1, 2)), by_hand)
+    torch.testing.assert_close(step_losses(outputs, targets, "mse", (0, 1, 2)), ((outputs - targets) ** 2).mean())
+    config = dataclasses.replace(TINY, loss="bce", n_steps=4, eval_every=4)
+    run = train(config, progress=False)
+    from l2l_lib.trainer import evaluation_batches
+    val = evaluation_batches(config)["val"]
+    with torch.no_grad():
+        mse = float(((run.model(val.inputs) - val.targets) ** 2).mean())
+    assert run.history.val_mse[-1] == pytest.approx(mse, abs=1e-6)
+    assert run.history.train_mse[-1] > 0.3  # a cross-entropy near log 2, not a squared error near 0.25
