@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import LogLocator, NullFormatter
 
 from .model import GateTable
 from .surgery import PATTERNS, Ablation, SlotMap
@@ -536,3 +537,313 @@ def plot_step_times(step_ms: Mapping[str, object], *, goal_speedup: float | None
     right.legend(fontsize="small", loc="upper left")
     right.grid(True, alpha=0.3)
     return fig
+
+
+def plot_criteria_grid(holds: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str], *,
+                       groups: Sequence[object] | None = None, combined: int = 0, title: str | None = None) -> Figure:
+    """Which criterion holds in which network: a grid of yes/no cells, networks down, criteria across.
+
+    Args:
+        holds: ``[n_networks, n_criteria]`` bool (e.g. :func:`l2l_lib.experiments.surgery.criteria_matrix`).
+        row_labels: one label per network; column_labels: one per criterion (long ones are wrapped).
+        groups: one key per network (e.g. its held-out set); a line separates consecutive rows whose keys
+            differ.
+        combined: the last ``combined`` columns combine the others (e.g. "all of them"); a line separates them.
+        title: axes title.
+    """
+    holds = np.asarray(holds)
+    check(holds.ndim == 2 and holds.shape[0] > 0 and holds.shape[1] > 0, "holds",
+          "a non-empty [n_networks, n_criteria] array", holds.shape)
+    check(len(row_labels) == holds.shape[0], "row_labels", f"one label per row ({holds.shape[0]})", len(row_labels))
+    check(len(column_labels) == holds.shape[1], "column_labels", f"one label per column ({holds.shape[1]})",
+          len(column_labels))
+    check(groups is None or len(groups) == holds.shape[0], "groups", f"None or one key per row ({holds.shape[0]})",
+          None if groups is None else len(groups))
+    check_int("combined", combined, minimum=0, maximum=holds.shape[1] - 1)
+    n_rows, n_cols = holds.shape
+    fig = Figure(figsize=(8, 1.9 + 0.28 * n_rows), layout="constrained")
+    ax = fig.subplots()
+    colours = np.array([[0.93, 0.93, 0.93], [0.17, 0.53, 0.33]])  # no: light grey, yes: green
+    ax.imshow(colours[holds.astype(int)], aspect="auto", interpolation="nearest")
+    for r in range(n_rows):
+        for c in range(n_cols):
+            ax.text(c, r, "yes" if holds[r, c] else "no", ha="center", va="center", fontsize=8,
+                    color="white" if holds[r, c] else "dimgrey")
+    if groups is not None:
+        for r in range(1, n_rows):
+            if groups[r] != groups[r - 1]:
+                ax.axhline(r - 0.5, color="black", linewidth=1.5)
+    if combined:
+        ax.axvline(n_cols - combined - 0.5, color="black", linewidth=1.5)
+    ax.set_xticks(range(n_cols), ["\n".join(_wrap(label, 14)) for label in column_labels], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(n_rows), list(row_labels), fontsize=8)
+    ax.set_xticks(np.arange(n_cols + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(n_rows + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1)
+    ax.tick_params(which="minor", length=0)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` broken at spaces into lines of at most ``width`` characters (a longer word keeps its line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def plot_error_intervals(curves: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], *,
+                         max_steps: int | None = None, ylabel: str = "MSE", xlabel: str = "examples seen so far",
+                         title: str | None = None) -> Figure:
+    """Error versus examples seen, one line per learner, each with its interval over test sequences.
+
+    Hochreiter, Younger & Conwell (2001), Sec. 3 plot the error against the examples seen; here every line
+    carries the 95% interval of its mean over the test sequences (:func:`l2l_lib.statistics.position_intervals`).
+
+    Args:
+        curves: label -> ``(mean, low, high)``, each ``[T]``. On the logarithmic error axis a lower bound
+            at or below zero is drawn at the axis's bottom, half the smallest positive mean shown.
+        max_steps: show only the first ``max_steps`` positions.
+    """
+    check(len(curves) > 0, "curves", "a non-empty mapping label -> (mean, low, high)", curves)
+    shown = {}
+    for label, band in curves.items():
+        mean, low, high = (np.asarray(v, dtype=float)[:max_steps] for v in band)
+        check(mean.ndim == 1 and mean.shape == low.shape == high.shape, f"curves[{label!r}]",
+              "(mean, low, high), three 1-d arrays of one length", [np.shape(v) for v in band])
+        shown[label] = (mean, low, high)
+    positive = np.concatenate([m[m > 0] for m, _, _ in shown.values()])
+    bottom = 0.5 * float(positive.min()) if positive.size else 1e-6
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = fig.subplots()
+    for k, (label, (mean, low, high)) in enumerate(shown.items()):
+        steps, color = np.arange(mean.size), f"C{k % 10}"
+        ax.plot(steps, np.where(mean > 0, mean, np.nan), color=color, label=label)
+        ax.fill_between(steps, np.maximum(low, bottom), np.maximum(high, bottom), color=color, alpha=0.2,
+                        linewidth=0)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=bottom)
+    _label_curves(ax, xlabel, f"{ylabel} (band: 95% interval over test sequences)", title)
+    return fig
+
+
+def plot_ratio_by_triple(panels: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]], *,
+                         lines: Mapping[str, Mapping[str, float]] | None = None, title: str | None = None) -> Figure:
+    """Per-seed held-out error over the ideal learner's, grouped by held-out triple, one panel per family.
+
+    Args:
+        panels: panel title -> triple label -> recipe label -> one ratio per seed. Each triple is a group on
+            the x axis, each recipe a column of dots in it (the same colour in every group), with a black bar
+            at the median.
+        lines: panel title -> label -> ratio drawn across that panel (e.g. ``{"1.1x": 1.1, "3x": 3.0}``).
+        title: figure title.
+    """
+    check(len(panels) > 0 and all(len(p) > 0 for p in panels.values()), "panels",
+          "a non-empty mapping panel -> triple -> recipe -> ratios", panels)
+    fig = Figure(figsize=(8, 3.2 * len(panels) + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(panels), 1, squeeze=False)).ravel()
+    styles = ["--", ":", "-."]
+    for ax, (panel, groups) in zip(axes, panels.items()):
+        recipes = list(dict.fromkeys(r for group in groups.values() for r in group))
+        width = 0.8 / len(recipes)
+        for g, group in enumerate(groups.values()):
+            for k, name in enumerate(recipes):
+                values = np.asarray(group.get(name, ()), dtype=float)
+                if values.size == 0:
+                    continue
+                centre = g - 0.4 + width * (k + 0.5)
+                # a fixed spread (not random jitter), so that the figure is the same on every run
+                offsets = np.linspace(-0.3, 0.3, values.size) * width if values.size > 1 else np.zeros(1)
+                ax.plot(centre + offsets, values, "o", color=f"C{k % 10}", markersize=5, alpha=0.85,
+                        label=name if g == 0 else None)
+                ax.plot([centre - 0.4 * width, centre + 0.4 * width], [np.median(values)] * 2, color="black",
+                        linewidth=1)
+        for j, (label, level) in enumerate(((lines or {}).get(panel) or {}).items()):
+            ax.axhline(level, color="grey", linestyle=styles[j % len(styles)], linewidth=1, label=label)
+        ax.set_xticks(range(len(groups)), [f"held out {t}" for t in groups], fontsize="small")
+        ax.set_xlim(-0.5, len(groups) - 0.5)
+        ax.set_yscale("log")
+        lowest = min((float(np.min(v)) for group in groups.values() for v in group.values() if len(v)), default=1.0)
+        ax.set_ylim(bottom=min(0.9, 0.9 * lowest))  # the floor (1x) always in view
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+        ax.yaxis.set_major_formatter(lambda y, _: f"{y:g}x")  # ratios read as "3x", never as 3 x 10^0
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylabel("held-out MSE / ideal learner's")
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax.set_title(panel, fontsize="medium")
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ----------------------------------------------------------------------------- task diversity (book/diversity.md)
+def _legend_rows(fig: Figure, ax: object, title: str | None, ncol: int = 2) -> Figure:
+    """As :func:`_legend_below`, in ``ncol`` columns: long labels in one row would run off the page."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _pool_positions(pools: Sequence[int | None]) -> np.ndarray:
+    """x positions of pool sizes on a log axis: K itself for K >= 1, K = 0 three octaves left of the smallest
+    positive K, the unlimited pool (None) three octaves right of the largest, each with its own tick."""
+    check(len(pools) > 0 and all(k is None or (isinstance(k, (int, np.integer)) and k >= 0) for k in pools),
+          "pools", "a non-empty sequence of pool sizes (integers >= 0, None for unlimited)", pools)
+    positive = [int(k) for k in pools if k]
+    low, high = min(positive, default=4), max(positive, default=4)
+    return np.array([low / 8 if k == 0 else high * 8 if k is None else float(k) for k in pools])
+
+
+def _pool_axis(ax: object, pools: Sequence[int | None], positions: np.ndarray) -> None:
+    ax.set_xscale("log")
+    ax.set_xticks(positions, ["unlimited" if k is None else str(k) for k in pools])
+    ax.minorticks_off()
+    ax.set_xlim(positions.min() / 2, positions.max() * 2)
+    ax.set_xlabel("random tables in training (K)")
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+
+
+def _pool_points(ax: object, positions: np.ndarray, values: Sequence[Sequence[float]], color: str,
+                 label: str) -> None:
+    """One dot per seed (a fixed spread, not random jitter) and the median of each pool joined by a line."""
+    medians = []
+    for x, seeds in zip(positions, values):
+        seeds = np.asarray(seeds, dtype=float)
+        spread = 2.0 ** np.linspace(-0.25, 0.25, len(seeds)) if len(seeds) > 1 else np.ones(1)
+        ax.plot(x * spread, seeds, "o", color=color, alpha=0.7, markersize=6)
+        medians.append(np.median(seeds))
+    ax.plot(positions, medians, "_-", color="black", markersize=18, linewidth=1, label=label)
+
+
+def plot_pool_sweep(pools: Sequence[int | None], values: Sequence[Sequence[float]], *,
+                    references: Mapping[str, float] | None = None, ylabel: str = "held-out MSE",
+                    title: str | None = None) -> Figure:
+    """A score of every seed against the number K of random tables in training (task diversity, Raventós et
+    al. 2023), with reference levels as horizontal lines.
+
+    Args:
+        pools: pool sizes in increasing order, None for the unlimited pool (drawn at the right with its own tick;
+            K = 0 at the left with its own).
+        values: per pool, one score per seed (dots); a black line joins the medians.
+        references: label -> level (e.g. the ideal learner and the recogniser), drawn across.
+        ylabel: what the scores are; the axis is logarithmic.
+    """
+    check(len(values) == len(pools), "values", f"one sequence of seed scores per pool ({len(pools)})", len(values))
+    positions = _pool_positions(pools)
+    fig = Figure(figsize=(8, 4.4), layout="constrained")
+    ax = fig.subplots()
+    _pool_points(ax, positions, values, "C0", "median over seeds (dots: seeds)")
+    styles = [":", "--", "-.", (0, (1, 3))]
+    for k, (label, level) in enumerate((references or {}).items()):
+        ax.axhline(level, color=f"C{k + 1}", linestyle=styles[k % len(styles)], label=f"{label} ({level:.4f})")
+    _pool_axis(ax, pools, positions)
+    ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    return _legend_rows(fig, ax, title)
+
+
+def plot_pool_positions(pools: Sequence[int | None], positions: Mapping[str, Sequence[Sequence[float]]], *,
+                        title: str | None = None) -> Figure:
+    """Where each seed's predictions sit between the ideal learner (0) and the recogniser (1), against K.
+
+    Args:
+        pools: pool sizes as in :func:`plot_pool_sweep`.
+        positions: panel title (e.g. ``"training streams"``) -> per pool, one position per seed
+            (:attr:`l2l_lib.experiments.diversity.Closeness.position`); one panel each, side by side.
+    """
+    check(len(positions) > 0 and all(len(v) == len(pools) for v in positions.values()), "positions",
+          f"a non-empty mapping of panel -> one sequence of seed positions per pool ({len(pools)})",
+          {k: len(v) for k, v in positions.items()})
+    x = _pool_positions(pools)
+    fig = Figure(figsize=(8, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(positions), sharey=True))
+    for ax, (panel, values) in zip(axes, positions.items()):
+        ax.axhline(0.0, color="C2", linestyle=":", label="ideal learner (0)")
+        ax.axhline(1.0, color="C3", linestyle="--", label="recogniser (1)")
+        ax.axhline(0.5, color="grey", linewidth=0.8, label="halfway: closer to one or the other")
+        _pool_points(ax, x, values, "C0", "median over seeds (dots: seeds)")
+        _pool_axis(ax, pools, x)
+        ax.set_title(panel, fontsize="medium")
+    axes[0].set_ylabel("position: ideal learner 0, recogniser 1")
+    return _legend_rows(fig, axes[0], title)
+
+
+def plot_reference_traces(batches: Mapping[str, Batch], predictions: Mapping[str, Mapping[str, torch.Tensor]], *,
+                          references: Sequence[str], max_steps: int | None = None, title: str | None = None) -> Figure:
+    """One stream per column, one network per row, with the same reference learners drawn in every panel.
+
+    Args:
+        batches: column title -> a batch whose first stream is drawn.
+        predictions: column title -> learner label -> ``[B, T, 1]`` predictions on that batch; the learners
+            named in ``references`` are drawn in every panel of the column, each other learner gets a row.
+        references: the labels of the reference learners.
+        max_steps: draw only the first ``max_steps`` steps.
+    """
+    check(len(batches) > 0 and set(predictions) == set(batches), "predictions", f"one mapping per batch {list(batches)}",
+          list(predictions))
+    first = next(iter(predictions.values()))
+    networks = [label for label in first if label not in references]
+    check(len(networks) > 0 and all(r in first for r in references), "predictions",
+          f"the references {list(references)} and at least one other learner", list(first))
+    n_rows, n_cols = len(networks), len(batches)
+    fig = Figure(figsize=(8, 0.8 + 1.3 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False)
+    styles = [(":", "C2"), ("--", "C3"), ("-.", "C4")]
+    for col, (column, batch) in enumerate(batches.items()):
+        steps = batch.seq_len if max_steps is None else min(max_steps, batch.seq_len)
+        t = np.arange(steps)
+        for row, network in enumerate(networks):
+            ax = axes[row, col]
+            ax.plot(t, batch.targets[0, :steps, 0].numpy(), "o", color="black", markersize=3, label="target")
+            for k, label in enumerate(references):
+                style, color = styles[k % len(styles)]
+                ax.plot(t, predictions[column][label][0, :steps, 0].numpy(), style, color=color, linewidth=1.2,
+                        label=label)
+            ax.plot(t, predictions[column][network][0, :steps, 0].detach().numpy(), "-", color="C0", linewidth=1.4,
+                    label="LSTM")
+            ax.set_ylim(-0.1, 1.1)
+            ax.grid(True, alpha=0.3)
+            if col == 0:
+                ax.set_ylabel(network.removeprefix("LSTM, "), fontsize="small")
+            if row == 0:
+                ax.set_title(column, fontsize="medium")
+        axes[-1, col].set_xlabel("step t (examples seen before it)")
+    return _legend_rows(fig, axes[0, 0], title, ncol=3)
+
+
+def plot_switch_recovery(panels: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]]], *,
+                         log_y: bool = True, title: str | None = None) -> Figure:
+    """Error by steps since an unannounced switch, one panel per set of streams, one line per learner.
+
+    Args:
+        panels: panel title -> learner label -> ``(mean, low, high)``, each ``[switch_every]``: the error and its
+            interval over test streams (:func:`l2l_lib.statistics.position_intervals`), drawn as a line and a band.
+        log_y: logarithmic error axis (bounds at or below 0 are left off it).
+    """
+    check(len(panels) > 0 and all(len(c) > 0 for c in panels.values()), "panels",
+          "a non-empty mapping of panel -> non-empty mapping of learner -> (mean, low, high)", list(panels))
+    fig = Figure(figsize=(8, 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    for ax, (panel, curves) in zip(axes, panels.items()):
+        for k, (label, (mean, low, high)) in enumerate(curves.items()):
+            steps = np.arange(len(mean))
+            if log_y:
+                low = np.where(np.asarray(low) > 0, low, np.nan)
+            ax.plot(steps, mean, color=f"C{k % 10}", label=label)
+            ax.fill_between(steps, low, high, color=f"C{k % 10}", alpha=0.25, linewidth=0)
+        if log_y:
+            ax.set_yscale("log")
+        ax.set_xlabel("examples since the switch")
+        ax.set_title(panel, fontsize="medium")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("MSE (band: 95% interval over streams)")
+    return _legend_rows(fig, axes[0], title)

@@ -11,10 +11,11 @@ each figure and glued value it makes is still produced.
 SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
     "first_run": {"overrides": {"n_steps": 60, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                   "n_test_sequences": 50},
-    "boolean": {"n_seeds": 2, "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
+    "boolean": {"n_sets": 2, "n_seeds": 2,
+                "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                 "n_test_sequences": 40},
     # the Boolean chapter's smoke networks (same recipe, seeds and overrides): surgery loads them from the cache
-    "surgery": {"n_seeds": 2, "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
+    "surgery": {"n_sets": 2, "n_seeds": 2, "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                 "n_test_sequences": 40, "probe_sequences": 64, "probe_seq_len": 16},
     "semilinear": {"n_seeds": 2, "overrides": {"n_steps": 30, "seq_len": 40, "batch_size": 4, "eval_every": 10},
                    "n_test_sequences": 20},
@@ -25,4 +26,7 @@ SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
     "learners": {"n_seeds": 2, "family_n_seeds": 2,
                  "overrides": {"n_steps": 20, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                  "n_test_sequences": 12, "test_seq_len": 24, "max_examples": 20, "switch_every": 8},
+    "diversity": {"table_pools": [0, 4], "n_seeds": 2,
+                  "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
+                  "switch_overrides": {"switch_every": 8}, "n_test_sequences": 40, "switch_every": 8},
 }

@@ -1,18 +1,32 @@
-"""The Boolean chapter's study (l2l_lib.experiments.boolean), checked against references computed here by
-hand: the ideal learner's error from the first sight of each pattern, a Bayes learner by enumeration of
-the consistent functions, per-seed scores recomputed from the networks."""
+"""The Boolean chapter's study (l2l_lib.experiments.boolean and .boolean_search), checked against references
+computed here by hand: the ideal learner's error from the first sight of each pattern, a Bayes learner by
+enumeration of the consistent functions, per-seed ratios recomputed from the networks, counts and verdicts
+of hand-made results, and search logs written here with known contents."""
+
+import dataclasses
+import json
+import math
 
 import numpy as np
 import pytest
 import torch
 
-from l2l_lib.evaluate import evaluate_predictions, evaluation_batch, predict
+from fake_networks import Constant
+from l2l_lib.baselines import ideal_predictions
+from l2l_lib.config import TrainConfig
+from l2l_lib.evaluate import Evaluation, evaluate_predictions, evaluation_batch, predict
 from l2l_lib.experiments import boolean as study
+from l2l_lib.experiments import boolean_search as search
+from l2l_lib.protocol import evaluation_triples, search_triples
 from l2l_lib.recipes import recipe
 from l2l_lib.reference import published
+from l2l_lib.statistics import PairedComparison
 from l2l_lib.tasks import family_functions, truth_table
+from l2l_lib.train import History, TrainResult
+from l2l_lib.trainer import evaluation_batches
 
 TINY = {"n_steps": 20, "seq_len": 12, "batch_size": 2, "eval_every": 10}
+PAPER16, OTHER16 = evaluation_triples("boolean16")[:2]
 
 
 def first_sight(batch) -> np.ndarray:
@@ -47,20 +61,45 @@ def bayes_by_enumeration(batch, functions, weights) -> np.ndarray:
     return out
 
 
+def fake_evaluation(mse: float, accuracy: float = 0.9) -> Evaluation:
+    return Evaluation(mse=mse, constant_mse=0.25, normalised_mse=mse / 0.25, accuracy=accuracy,
+                      mse_by_position=np.full(4, mse), accuracy_by_position=None, mse_since_switch=None,
+                      per_function=None)
+
+
+def fake_triple(name: str, held_out, ratios, *, floor: float = 0.004, first_seed: int = 10_000,
+                train_ratios=None, family: str = "boolean16") -> study.TripleResult:
+    """A TripleResult whose seeds have held-out MSE ``ratios * floor`` (no networks needed)."""
+    train_ratios = [1.0] * len(ratios) if train_ratios is None else train_ratios
+    runs = tuple(TrainResult(config=recipe(name, seed=first_seed + k, held_out=tuple(held_out)), model=None,
+                             history=History(), wall_time=0.0) for k in range(len(ratios)))
+    return study.TripleResult(recipe=name, held_out=tuple(held_out), runs=runs,
+                              held_out_scores=tuple(fake_evaluation(r * floor) for r in ratios),
+                              train_scores=tuple(fake_evaluation(r * 0.003) for r in train_ratios),
+                              floor=floor, floor_train=0.003)
+
+
+def fake_results(name: str, per_triple: dict, family: str = "boolean16") -> study.RecipeResults:
+    return study.RecipeResults(recipe=name, family=family,
+                               triples=tuple(fake_triple(name, t, r) for t, r in per_triple.items()))
+
+
 @pytest.fixture(scope="module")
 def references16():
-    return study.boolean_references(recipe("boolean16", **TINY), n_test_sequences=30)
+    return study.family_references("boolean16", 30, n_sets=2, overrides=TINY)
 
 
 @pytest.fixture(scope="module")
-def studies(references16, tmp_path_factory):
-    """Both Boolean-16 recipes, two seeds each, trained for 20 steps into a cache of their own."""
+def trained(references16, tmp_path_factory):
+    """Two Boolean-16 recipes on two triples, two seeds each, trained for 20 steps into a cache of their own."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("L2L_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        return {name: study.evaluate_recipe(name, references16, n_seeds=2, first_seed=3, overrides=TINY)
-                for name in ("boolean16", "boolean16_paper")}
+        return {name: study.evaluate_recipe_sets(name, references16, n_seeds=2, first_seed=3, overrides=TINY,
+                                                 progress=False)
+                for name in ("boolean16", "boolean16_tables")}
 
 
+# ----------------------------------------------------------------------------- references
 def test_split_batches_draw_only_held_out_or_only_training_functions():
     config = recipe("boolean16", **TINY)
     held_out, train = study.split_batches(config, 25)
@@ -71,81 +110,183 @@ def test_split_batches_draw_only_held_out_or_only_training_functions():
     assert torch.equal(again.inputs, held_out.inputs)  # the same streams for every learner
 
 
+def test_family_references_follow_the_protocols_triples(references16):
+    assert list(references16) == [PAPER16, OTHER16] == list(evaluation_triples("boolean16")[:2])
+    for triple, refs in references16.items():
+        assert refs.held_out == triple and refs.config.seq_len == 12
+        assert set(refs.test.function_ids.unique().tolist()) <= set(triple)
+    every = study.family_references("boolean14", 4, overrides=TINY)
+    assert tuple(every) == evaluation_triples("boolean14")
+    with pytest.raises(ValueError, match="n_sets"):
+        study.family_references("boolean16", 4, n_sets=5)
+
+
 def test_ideal_learner_errs_0_25_exactly_at_each_first_sight(references16):
-    for batch, evaluation in ((references16.test, references16.ideal),
-                              (references16.test_train, references16.ideal_train)):
+    refs = references16[PAPER16]
+    for batch, evaluation in ((refs.test, refs.ideal), (refs.test_train, refs.ideal_train)):
         expected = 0.25 * first_sight(batch)  # a seen pattern's answer is known; an unseen one is a coin
         assert evaluation.mse == pytest.approx(expected.mean(), abs=1e-7)
         np.testing.assert_allclose(evaluation.mse_by_position, expected.mean(0), atol=1e-7)
-    assert references16.constant.mse == pytest.approx(0.25)  # 0.5 against targets 0 and 1
-    assert references16.target == pytest.approx(study.SUCCESS_RATIO * references16.ideal.mse)
+    assert refs.constant.mse == pytest.approx(0.25)  # 0.5 against targets 0 and 1
 
 
 def test_recogniser_is_the_bayes_learner_that_bets_on_the_training_functions(references16):
-    config = references16.config
+    refs = references16[PAPER16]
     functions = list(range(16))
-    weights = [1.0 if k in config.train_functions else study.RECOGNISER_HELD_OUT_WEIGHT for k in functions]
-    for batch, evaluation in ((references16.test, references16.recogniser),
-                              (references16.test_train, references16.recogniser_train)):
+    weights = [1.0 if k in refs.config.train_functions else study.RECOGNISER_HELD_OUT_WEIGHT for k in functions]
+    for batch, evaluation in ((refs.test, refs.recogniser), (refs.test_train, refs.recogniser_train)):
         expected = bayes_by_enumeration(batch, functions, weights)
         assert evaluation.mse == pytest.approx(((expected - batch.targets[..., 0].numpy()) ** 2).mean(), rel=1e-5)
     # what training rewards: better than the uniform learner on training functions, worse on held-out ones
-    assert references16.recogniser_train.mse <= references16.ideal_train.mse
-    assert references16.recogniser.mse > references16.ideal.mse
+    assert refs.recogniser_train.mse <= refs.ideal_train.mse
+    assert refs.recogniser.mse > refs.ideal.mse
 
 
-def test_recipe_study_scores_every_seed_on_the_references_streams(studies, references16):
-    ours = studies["boolean16"]
-    assert ours.seeds == (3, 4) and len(ours.held_out) == len(ours.train) == 2
-    for run, held_out, train in zip(ours.runs, ours.held_out, ours.train):
-        assert held_out.mse == evaluate_predictions(references16.test, predict(run.model, references16.test)).mse
-        assert train.mse == evaluate_predictions(references16.test_train,
-                                                 predict(run.model, references16.test_train)).mse
-    mse = np.array([e.mse for e in ours.held_out])
-    assert ours.summary.n_success == int((mse <= references16.target).sum())
-    np.testing.assert_array_equal(ours.learners, mse <= study.LEARNER_RATIO * references16.ideal.mse)
-    train_ok = np.array([e.mse for e in ours.train]) <= study.LEARNER_RATIO * references16.ideal_train.mse
-    np.testing.assert_array_equal(ours.recognisers, train_ok & ~ours.learners)
-    assert ours.best_index == int(np.argmin(mse))
-    assert ours.accuracy == pytest.approx(np.mean([e.accuracy for e in ours.held_out]))
-    assert ours.minutes == pytest.approx(sum(r.wall_time for r in ours.runs) / 60)
+# ----------------------------------------------------------------------------- every triple, every seed
+def test_recipe_sets_score_every_seed_on_its_triples_streams(trained, references16):
+    ours = trained["boolean16"]
+    assert ours.family == "boolean16" and [t.held_out for t in ours.triples] == [PAPER16, OTHER16]
+    for result in ours.triples:
+        refs = references16[result.held_out]
+        assert result.seeds == (3, 4) and all(r.config.held_out == result.held_out for r in result.runs)
+        mse = [evaluate_predictions(refs.test, predict(r.model, refs.test)).mse for r in result.runs]
+        np.testing.assert_allclose(result.ratios, np.array(mse) / refs.ideal.mse)
+        train = [evaluate_predictions(refs.test_train, predict(r.model, refs.test_train)).mse for r in result.runs]
+        np.testing.assert_allclose(result.train_ratios, np.array(train) / refs.ideal_train.mse)
+        np.testing.assert_array_equal(result.learners, result.ratios <= study.LEARNER_RATIO)
+    assert ours.illustrative is ours.triples[0].runs[0]  # the rule: first seed, paper's triple
+    assert set(ours.paired_ratios()) == {(t, s) for t in (PAPER16, OTHER16) for s in (3, 4)}
+
+
+def test_the_same_seed_and_triple_start_every_recipe_from_the_same_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("L2L_CACHE_DIR", str(tmp_path))
+    steps = {**TINY, "n_steps": 0}  # untrained: the initial weights themselves
+    refs = study.family_references("boolean16", 4, n_sets=1, overrides=steps)
+    a, b = (study.evaluate_recipe_sets(n, refs, n_seeds=1, overrides=steps, progress=False)
+            for n in ("boolean16", "boolean16_boolean_only"))
+    for p, q in zip(a.illustrative.model.parameters(), b.illustrative.model.parameters()):
+        assert torch.equal(p, q)
 
 
 def test_a_recipe_with_another_split_is_refused(references16):
-    with pytest.raises(ValueError, match="held_out"):
-        study.evaluate_recipe("boolean14", references16, n_seeds=1, overrides=TINY)
-    with pytest.raises(ValueError, match="held_out"):
-        study.evaluate_recipe("boolean16", references16, n_seeds=1, overrides={**TINY, "seq_len": 8})
+    with pytest.raises(ValueError, match="seq_len"):
+        study.evaluate_recipe_sets("boolean14", references16, n_seeds=1, overrides=TINY)
+    with pytest.raises(ValueError, match="seq_len"):
+        study.evaluate_recipe_sets("boolean16", references16, n_seeds=1, overrides={**TINY, "seq_len": 8})
+    swapped = dict(reversed(list(references16.items())))
+    with pytest.raises(ValueError, match="triples"):
+        study.evaluate_recipe_sets("boolean16", swapped, n_seeds=1, overrides=TINY)
 
 
-def test_pattern_counts_match_the_ideal_learner_and_group_the_seeds(studies, references16):
-    ours = studies["boolean16"]
-    counts = study.pattern_count_study(ours, references16, max_count=3)
+# ----------------------------------------------------------------------------- counts and targets
+def test_required_successes_is_four_of_five_rounded_up():
+    assert [study.required_successes(n) for n in (1, 2, 3, 5, 10)] == [1, 2, 3, 4, 8]
+
+
+def test_triple_table_counts_and_intervals_by_hand():
+    a = fake_results("boolean16", {PAPER16: [1.05, 1.2, 30.0, 1.0, 2.5], OTHER16: [1.1, 1.1, 1.1, 4.0, 9.0]})
+    b = fake_results("boolean16_boolean_only", {PAPER16: [20, 30, 1.05, 40, 50], OTHER16: [1, 2, 3, 4, 5]})
+    lines = study.triple_table([a, b]).splitlines()
+    assert len(lines) == 2 + 4 and all(line.count("|") == 7 for line in lines)
+    assert lines[2].startswith("| {0, 6, 9} | `boolean16` | 1.05x, 1.2x, 30x, 1x, 2.5x | 1.2x |")
+    assert "2/5 (95% CI 0.05–0.85)" in lines[2] and "4/5 (95% CI 0.28–0.99)" in lines[2]
+    assert "| {1, 3, 14} | `boolean16` |" in lines[4] and "3/5" in lines[4]  # 1.1 itself counts
+    fourteen = fake_results("boolean14", {(0, 5, 10): [1.15, 1.3]}, family="boolean14")
+    assert "≤ 1.2x" in study.triple_table([fourteen]).splitlines()[0]
+    with pytest.raises(ValueError, match="results"):
+        study.triple_table([a, fourteen])
+
+
+def test_verdict_met_when_four_of_five_succeed_on_every_triple():
+    met = fake_results("boolean16", {PAPER16: [1.05, 1.08, 1.0, 1.09, 2.0], OTHER16: [1.0] * 5})
+    text = study.target_verdict(met)
+    assert "It is met: 4 of 5 on {0, 6, 9}; 5 of 5 on {1, 3, 14}." in text
+    assert "holds: 5 of 5 seeds within 3x, median 1.08x." in text
+
+
+def test_verdict_missed_names_the_triples_and_judges_the_fallback():
+    fallback = fake_results("boolean16", {PAPER16: [1.05, 1.2, 1.3, 1.0, 2.0], OTHER16: [1.0] * 5})
+    text = study.target_verdict(fallback)
+    assert "missed on 1 of 2 triples: 2 of 5 seeds on {0, 6, 9} (median 1.2x)." in text
+    assert "does not hold" not in text and "holds: 5 of 5 seeds within 3x, median 1.2x." in text
+    failed = fake_results("boolean16", {PAPER16: [1.05, 1.2, 30.0, 1.0, 2.0]})
+    assert "does not hold: 4 of 5 seeds within 3x" in study.target_verdict(failed)
+    fourteen = fake_results("boolean14", {(0, 5, 10): [1.15, 1.19, 1.0, 1.3, 1.21]}, family="boolean14")
+    text = study.target_verdict(fourteen)
+    assert "at most 1.2 times" in text and "missed on 1 of 1 triple: 3 of 5" in text and "least we asked" not in text
+
+
+def test_compare_recipes_pairs_by_triple_and_seed():
+    a = fake_results("boolean16", {PAPER16: [1.0, 2.0, 3.0], OTHER16: [1.0, 1.0, 5.0]})
+    b = fake_results("boolean16_tables", {PAPER16: [2.0, 2.0, 1.0]})  # one triple: three pairs
+    comparison = study.compare_recipes(a, b)
+    assert comparison.names == ("boolean16", "boolean16_tables") and comparison.n == 3
+    assert (comparison.a_better, comparison.b_better, comparison.ties) == (1, 1, 1)
+    assert comparison.median_difference == pytest.approx(0.0)  # differences -1, 0, 2
+    with pytest.raises(ValueError, match="family"):
+        study.compare_recipes(a, fake_results("boolean14", {(0, 5, 10): [1.0]}, family="boolean14"))
+    far = study.RecipeResults("boolean16_tables", "boolean16",
+                              (fake_triple("boolean16_tables", PAPER16, [1.0], first_seed=5),))  # seed 5: no pair
+    with pytest.raises(ValueError, match="sharing"):
+        study.compare_recipes(a, far)
+
+
+@pytest.mark.parametrize("sign_p, wilcoxon_p, words", [
+    (0.01, 0.02, "both tests call clear, in favour of `a`"),
+    (0.2, 0.02, "only one of the two tests"),
+    (0.5, 0.4, "not distinguishable from chance"),
+])
+def test_comparison_sentence_is_chosen_by_the_p_values(sign_p, wilcoxon_p, words):
+    comparison = PairedComparison(names=("a", "b"), n=20, a_better=15, b_better=4, ties=1, median_difference=-0.3,
+                                  sign_p=sign_p, wilcoxon_p=wilcoxon_p)
+    text = study.comparison_sentence(comparison, "the noise")
+    assert words in text and "in 15 of 20 pairs" in text and "(1 tied)" in text
+    table = study.comparison_table([comparison]).splitlines()
+    assert table[2] == f"| `a` | `b` | 20 | 15 | 4 | 1 | -0.3 | {sign_p:.2g} | {wilcoxon_p:.2g} |"
+
+
+# ----------------------------------------------------------------------------- how the learner learns
+def test_position_curve_of_the_ideal_learner_by_hand(references16):
+    batch = references16[PAPER16].test
+    curve = study.position_curve(ideal_predictions, batch)
+    squared = 0.25 * first_sight(batch)  # the ideal learner's error per step, by hand
+    mean, sd = squared.mean(0), squared.std(0, ddof=1)
+    np.testing.assert_allclose(curve.mean, mean, atol=1e-7)
+    np.testing.assert_allclose(curve.high - curve.mean, 1.959963984540054 * sd / math.sqrt(len(squared)), atol=1e-7)
+    np.testing.assert_allclose(curve.mean - curve.low, curve.high - curve.mean)
+    constant = study.position_curve(Constant(0.5), batch)  # 0.25 at every step, no spread
+    np.testing.assert_allclose(np.stack(constant.band()), 0.25)
+
+
+def test_pattern_counts_match_the_ideal_learner_and_group_the_seeds(trained, references16):
+    result = trained["boolean16"].triples[0]
+    counts = study.pattern_count_study(result, references16[PAPER16], max_count=3)
     assert counts.mse.shape == counts.accuracy.shape == (2, 4)
     assert counts.ideal_mse[0] == pytest.approx(0.25)  # a first sight is a coin toss, then the answer is known
     seen = counts.ideal_mse[1:]
     assert np.all(seen[np.isfinite(seen)] == 0) and np.all(counts.ideal_accuracy[1:][np.isfinite(seen)] == 1)
     mse, accuracy = counts.curves()
     assert list(mse)[-1] == "ideal learner" and set(mse) == set(accuracy)
-    n_groups = int(ours.learners.any()) + int((~ours.learners).any())
+    n_groups = int(result.learners.any()) + int((~result.learners).any())
     assert len(mse) == n_groups + 1 and sum(len(v) for k, v in mse.items() if k != "ideal learner") == 2
+    with pytest.raises(ValueError, match="held_out"):
+        study.pattern_count_study(result, references16[OTHER16])
 
 
 def test_trace_batch_shows_xor_when_it_is_held_out(references16):
-    assert int(study.trace_batch(references16).function_ids[0, 0]) == 6
-    fourteen = study.boolean_references(recipe("boolean14", **TINY), n_test_sequences=4)
-    assert int(study.trace_batch(fourteen).function_ids[0, 0]) == fourteen.config.held_out[0]
+    assert int(study.trace_batch(references16[PAPER16]).function_ids[0, 0]) == 6
+    other = references16[OTHER16]
+    assert int(study.trace_batch(other).function_ids[0, 0]) == other.held_out[0]
 
 
-def test_out_of_family_scores_against_both_bayes_learners(studies):
-    runs = studies["boolean16"].runs
+def test_out_of_family_scores_against_both_bayes_learners(trained):
+    runs = trained["boolean16"].triples[0].runs
     with pytest.raises(ValueError, match="functions"):
         study.out_of_family(runs, 10, functions=(6,))  # XOR is in Boolean-16
-    fourteen_runs = [type(r)(config=recipe("boolean14", **TINY), model=r.model, history=r.history,
-                             wall_time=0.0) for r in runs]
+    fourteen_runs = [dataclasses.replace(r, config=recipe("boolean14", **TINY)) for r in runs]
     ood = study.out_of_family(fourteen_runs, 20, functions=(6, 9))
     batch = evaluation_batch("boolean16", functions=(6, 9), n_sequences=20, seq_len=12, seed=study.TEST_STREAMS)
-    assert ood.functions == (6, 9) and len(ood.lstm) == 2
+    assert ood.functions == (6, 9) and ood.family == "boolean14" and len(ood.lstm) == 2
     assert ood.lstm[0].mse == evaluate_predictions(batch, predict(runs[0].model, batch)).mse
     # the sixteen-function learner errs only at first sights; the fourteen-function one is misled
     assert ood.bayes_all.mse == pytest.approx(0.25 * first_sight(batch).mean(), abs=1e-7)
@@ -153,23 +294,32 @@ def test_out_of_family_scores_against_both_bayes_learners(studies):
     expected = bayes_by_enumeration(batch, fourteen, [1.0] * len(fourteen))
     assert ood.bayes_family.mse == pytest.approx(((expected - batch.targets[..., 0].numpy()) ** 2).mean(), rel=1e-5)
     assert ood.bayes_all.mse < ood.bayes_family.mse
+    assert ood.below_family_bayes == int(sum(e.mse < ood.bayes_family.mse for e in ood.lstm))
+    curves = ood.curves(fourteen_runs[0], "net")
+    assert list(curves) == ["net", "Bayes, boolean14 prior", "Bayes, boolean16 prior (floor)"]
+    assert float(curves["Bayes, boolean14 prior"].mean.mean()) == pytest.approx(ood.bayes_family.mse, rel=1e-5)
+    mixed = [fourteen_runs[0], dataclasses.replace(runs[0], config=recipe("boolean14", seq_len=8))]
+    with pytest.raises(ValueError, match="runs"):
+        study.out_of_family(mixed, 4)
 
 
-def test_reference_levels_and_table_quote_the_numbers(studies, references16):
-    levels = study.reference_levels(references16)
-    assert levels["ideal learner"] == references16.ideal.mse
-    assert levels["recogniser (bets on training functions)"] == references16.recogniser.mse
-    assert levels["paper (no split described)"] == published("paper", "boolean16").mse
-    ours, paper = studies["boolean16"], studies["boolean16_paper"]
-    table = study.side_by_side_table((references16, ours, paper), (references16, ours, paper)).splitlines()
-    assert len(table) == 2 + 6 and all(line.count("|") == 7 for line in table)
-    assert f"{ours.summary.mean:.4f} ± {ours.summary.sd:.4f}" in table[2]
-    assert f"{paper.summary.n_success} of 2" in table[3]
+def test_side_by_side_quotes_the_published_numbers_and_the_medians(references16):
+    refs = references16[PAPER16]
+    ours = fake_triple("boolean16", PAPER16, [1.0, 2.0, 30.0], floor=refs.ideal.mse)
+    table = study.side_by_side_table([("Boolean-16", ours, refs)]).splitlines()
+    assert len(table) == 2 + 4 and all(line.count("|") == 7 for line in table)
+    assert f"| {published('paper', 'boolean16').mse:.4f} |" in table[2] and "none described" in table[2]
+    assert f"| {published('report', 'boolean16').mse:.4f} | 99.3 % |" in table[3]
+    assert f"{2 * refs.ideal.mse:.4f} (median; {refs.ideal.mse:.4f}–{30 * refs.ideal.mse:.4f})" in table[4]
+    assert "3 seeds (10000–10002)" in table[4] and "noise 0.1" in table[4]
+    assert table[5].startswith("| Boolean-16: ideal learner | {0, 6, 9} |")
+    assert f"{100 * refs.ideal.accuracy:.1f} %" in table[5]
 
 
-def test_value_list():
+def test_text_helpers():
     assert study.value_list([0.1, 0.23456]) == "0.1000, 0.2346"
     assert study.value_list([3, 4], digits=0) == "3, 4" and study.value_list([]) == "none"
+    assert study.ratio_list([1.0512, 12.34]) == "1.05x, 12.3x" and study.triple_text((0, 6, 9)) == "{0, 6, 9}"
 
 
 def test_bad_arguments_raise_value_errors():
@@ -179,3 +329,116 @@ def test_bad_arguments_raise_value_errors():
         study.boolean_references(recipe("semilinear"), 4)
     with pytest.raises(ValueError, match="config.held_out"):
         study.boolean_references(recipe("first_run"), 4)
+    with pytest.raises(ValueError, match="recipe name"):
+        study.family_references("boolean17", 4)
+    with pytest.raises(ValueError, match="references"):
+        study.evaluate_recipe_sets("boolean16", {})
+    with pytest.raises(ValueError, match="held_out"):
+        fake_results("boolean16", {PAPER16: [1.0]}).triple(OTHER16)
+
+
+# ----------------------------------------------------------------------------- the search logs
+SEARCH16, SEARCH14 = search_triples("boolean16")[0], search_triples("boolean14")[0]
+
+
+def write_log(path, name, *, held_out, held, val, selected=None, seeds=(0, 1), **fields):
+    """A log as benchmarks/recipes.py writes it: per seed, held-out and validation MSE at steps 0, 10, 20."""
+    config = recipe(name, held_out=held_out, seed=seeds[0], n_steps=20, eval_every=10, eval_sequences=16,
+                    seq_len=12, **fields)
+    record = {"recipe": name, "overrides": {"held_out": list(held_out)}, "device": "cpu",
+              "config": config.to_dict(), "wall_seconds": 1.0,
+              "seeds": [{"seed": s, "wall_time": 1.0, "from_cache": False,
+                         "history": {"steps": [0, 10, 20], "train_mse": [0.2] * 3, "val_mse": val[k],
+                                     "held_out_mse": held[k], "seconds": [0, 1, 2], "selected_step": selected}}
+                        for k, s in enumerate(seeds)]}
+    path.write_text(json.dumps(record))
+    return config
+
+
+def test_a_search_log_reads_the_kept_weights_and_their_floor(tmp_path):
+    config = write_log(tmp_path / "search2_b16_noise.json", "boolean16", held_out=SEARCH16,
+                       held=[[0.2, 0.01, 0.1], [0.3, 0.02, 0.05]], val=[[0.2, 0.01, 0.02], [0.2, 0.03, 0.02]],
+                       selected=10)
+    run = search.read_search_run(tmp_path / "search2_b16_noise.json")
+    assert run.name == "b16_noise" and run.recipe == "boolean16" and run.seeds == (0, 1)
+    np.testing.assert_allclose(run.kept_held_out, [0.01, 0.02])  # at the selected step, not the last
+    np.testing.assert_allclose(run.kept_val, [0.01, 0.03])
+    for seed, floor in zip(run.seeds, run.floors):
+        batch = evaluation_batches(dataclasses.replace(config, seed=seed))["held_out"]
+        assert floor == pytest.approx(0.25 * first_sight(batch).mean(), abs=1e-7)  # the ideal learner, by hand
+    np.testing.assert_allclose(run.ratios, run.kept_held_out / run.floors)
+    assert run.book_recipe is None  # shortened: not the book's recipe
+
+
+def test_search_logs_without_keep_best_keep_the_last_weights(tmp_path):
+    write_log(tmp_path / "search2_x.json", "boolean16_boolean_only", held_out=SEARCH16,
+              held=[[0.2, 0.01, 0.1]], val=[[0.2, 0.01, 0.02]], seeds=(0,))
+    assert search.read_search_run(tmp_path / "search2_x.json").kept_held_out.tolist() == [0.1]
+
+
+def test_search_table_hygiene_and_choice(tmp_path):
+    book = recipe("boolean16")
+    common = dict(held_out=SEARCH16, val=[[0.1] * 3] * 2, selected=20)
+    path = tmp_path / "search2_b16_a.json"
+    write_log(path, "boolean16", held=[[0.1, 0.1, 0.004]] * 2, **common)
+    record = json.loads(path.read_text())
+    record["config"] = {**book.to_dict(), "held_out": list(SEARCH16), "seed": 0}  # the book's recipe itself
+    path.write_text(json.dumps(record))
+    write_log(tmp_path / "search2_b16_b.json", "boolean16_tables", held=[[0.1, 0.1, 0.2]] * 2, **common)
+    write_log(tmp_path / "search2_b14.json", "boolean14", held_out=SEARCH14, held=[[0.1, 0.1, 0.05]] * 2,
+              val=[[0.1] * 3] * 2, selected=20)
+    (tmp_path / "other.json").write_text("{}")  # not a search log: not read
+    runs = search.read_search_runs(tmp_path)
+    assert [r.name for r in runs] == ["b16_a", "b16_b", "b14"]  # Boolean-16 first
+    assert runs[0].book_recipe == "boolean16" and runs[1].book_recipe is None
+    table = search.search_table(runs).splitlines()
+    assert len(table) == 2 + 3 and all(line.count("|") == 11 for line in table)
+    assert "`boolean16` |" in table[2] and "tables 50%, noise 0.1, lr 0.02" in table[2]
+    assert "{4, 9, 10}" in table[2] and "| 0–1 |" in table[2]
+    hygiene = search.search_hygiene(runs)
+    assert "seeds 0–1" in hygiene and "never an evaluation seed or triple" in hygiene
+    assert search.search_choice(runs, "boolean16").endswith("the lowest.")
+    assert "None of the 1 boolean14 logs ran `boolean14` exactly" in search.search_choice(runs, "boolean14")
+    with pytest.raises(FileNotFoundError, match="search2_"):
+        search.read_search_runs(tmp_path / "empty")
+
+
+def test_search_hygiene_names_evaluation_seeds_and_triples(tmp_path):
+    write_log(tmp_path / "search2_bad.json", "boolean16", held_out=PAPER16, held=[[0.1] * 3], val=[[0.1] * 3],
+              seeds=(10_000,))
+    text = search.search_hygiene(search.read_search_runs(tmp_path))
+    assert "breaks the protocol" in text and "[10000]" in text and "{0, 6, 9}" in text
+
+
+def test_a_file_that_is_not_a_search_log_is_refused(tmp_path):
+    (tmp_path / "search2_x.json").write_text(json.dumps({"seeds": []}))
+    with pytest.raises(ValueError, match="recipe"):
+        search.read_search_run(tmp_path / "search2_x.json")
+    path = tmp_path / "search2_y.json"
+    write_log(path, "boolean16", held_out=SEARCH16, held=[[0.1] * 3], val=[[0.1] * 3], seeds=(0,))
+    record = json.loads(path.read_text())
+    record["config"] = TrainConfig(family="semilinear").to_dict()
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="Boolean"):
+        search.read_search_run(path)
+
+
+def test_first_edition_fresh_seeds_from_its_log():
+    fresh = search.first_edition_fresh_seeds()
+    assert fresh.seeds == tuple(range(100, 108)) and fresh.held_out == (0, 6, 9) and fresh.tables_until == 1.0
+    assert fresh.floor == pytest.approx((1 - 0.75 ** 256) / 256)
+    thrown = [s for s, b, f in zip(fresh.seeds, fresh.best, fresh.final) if f > study.LEARNER_RATIO * b]
+    assert fresh.thrown_off == tuple(thrown)
+    assert fresh.thrown_off_text().count("seed ") == len(thrown)
+
+
+def test_first_edition_thrown_off_seeds_by_hand(tmp_path):
+    record = {"config": {"held_out": [0, 6, 9], "seq_len": 64},
+              "seeds": [{"seed": 1, "history": {"held_out_mse": [0.3, 0.01, 0.05]}},
+                        {"seed": 2, "history": {"held_out_mse": [0.3, 0.01, 0.02]}},
+                        {"seed": 3, "history": {"held_out_mse": [0.3, float("nan"), 0.2]}}]}
+    (tmp_path / "log.json").write_text(json.dumps(record))
+    fresh = search.first_edition_fresh_seeds(tmp_path / "log.json")
+    assert fresh.thrown_off == (1,) and fresh.tables_until == 1.0
+    assert fresh.thrown_off_text() == "seed 1 (best 0.0100, final 0.0500)"
+    np.testing.assert_allclose(fresh.best, [0.01, 0.01, 0.2])

@@ -74,3 +74,48 @@ def test_gate_weights_two_units_to_a_row_with_readable_numbers():
     assert len(panels) == 6 and {ax.get_subplotspec().get_gridspec().ncols for ax in panels} == {2}
     assert fig.get_figwidth() == PAGE_WIDTH
     assert min(text.get_fontsize() for ax in panels for text in ax.texts) >= 7.5
+
+
+def test_ratio_by_triple_one_dot_per_seed_a_median_bar_and_the_lines():
+    groups = {"{0, 6, 9}": {"ours": [1.05, 1.2, 30.0], "baseline": [20.0, 2.0]}, "{1, 3, 14}": {"ours": [1.0, 1.1]}}
+    fig = plots.plot_ratio_by_triple({"Boolean-16": groups},
+                                     lines={"Boolean-16": {"1.1x (success)": 1.1, "3x (learner)": 3.0}})
+    ax, = fig.axes
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [sorted(d.get_ydata()) for d in dots] == [[1.05, 1.2, 30.0], [2.0, 20.0], [1.0, 1.1]]
+    assert dots[0].get_color() == dots[2].get_color() != dots[1].get_color()  # a recipe keeps its colour
+    bars = [line for line in ax.get_lines() if line.get_color() == "black"]
+    assert [bar.get_ydata()[0] for bar in bars] == [1.2, 11.0, 1.05]  # the medians
+    levels = [line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() in ("--", ":")]
+    assert levels == [1.1, 3.0]
+    assert ax.get_yscale() == "log" and ax.get_ylim()[0] <= 0.9  # the floor in view
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ours", "baseline", "1.1x (success)",
+                                                                   "3x (learner)"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["held out {0, 6, 9}", "held out {1, 3, 14}"]
+
+
+def test_ratio_by_triple_refuses_no_panels():
+    with pytest.raises(ValueError, match="panels"):
+        plots.plot_ratio_by_triple({})
+
+
+def test_error_intervals_draw_each_band_and_keep_non_positive_bounds_on_the_log_axis():
+    mean = np.array([0.25, 0.1, 0.01])
+    curves = {"lstm": (mean, mean - 0.05, mean + 0.05), "ideal": (mean / 2, mean / 2 - 0.2, mean / 2 + 0.01)}
+    fig = plots.plot_error_intervals(curves, max_steps=2)
+    ax, = fig.axes
+    lines = ax.get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), [0.25, 0.1])  # only the first max_steps positions
+    assert len(ax.collections) == 2 and ax.get_yscale() == "log"
+    bottom = ax.get_ylim()[0]
+    assert bottom == pytest.approx(0.5 * 0.05)  # half the smallest mean shown
+    band = ax.collections[1].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(bottom)  # a lower bound below zero is drawn at the bottom
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["lstm", "ideal"]
+
+
+def test_error_intervals_refuse_bad_bands():
+    with pytest.raises(ValueError, match="curves"):
+        plots.plot_error_intervals({})
+    with pytest.raises(ValueError, match="curves\\['x'\\]"):
+        plots.plot_error_intervals({"x": (np.zeros(3), np.zeros(2), np.zeros(3))})
