@@ -60,13 +60,17 @@ def _boolean(family: str, seq_len: int, **fields_: Any) -> TrainConfig:
                        batch_size=16, n_steps=30_000, eval_every=500, **fields_)
 
 
-# The Boolean recipe of the book's first edition: random real-valued tables in half the training streams, a
-# larger step that decays to zero over the second half, clipping, and keeping the weights that do best on
-# training functions (benchmarks/results/boolean16_recipe_search.md). Kept as the paired ablation.
+# The book's Boolean recipe: random real-valued tables in half the training streams, a larger step that
+# decays to zero over the second half, clipping, and keeping the weights that do best on training functions.
+# It is the first edition's recipe (benchmarks/results/boolean16_recipe_search.md), kept after the second
+# search on search seeds and a search triple only (benchmarks/results/boolean_search2.md) found no variant
+# that qualified and did better by the rule fixed before it.
 _TABLES = dict(learning_rate=2e-2, table_fraction=0.5, decay_fraction=0.5, grad_clip=1.0, keep_best=True)
-# The book's Boolean recipe, frozen after the search on search seeds and search triples only
-# (benchmarks/results/boolean_search2.md): the first edition's plus noise of sd 0.1 on the fed-back target.
-_OURS = dict(_TABLES, target_noise=0.1)
+_OURS = _TABLES
+# The search's most reliable variant, which the rule would have picked: noise of sd 0.1 on the fed-back target
+# and near-binary tables, Beta(0.3, 0.3). Near-binary tables come close to the held-out truth tables (the
+# diversity chapter counts how close, how often), so it is evaluated beside the book's recipe, not instead.
+_NEAR_BINARY = dict(_TABLES, target_noise=0.1, table_beta=0.3)
 # Boolean-only training with a constant Adam step of 1e-2: what the report ran. (The paper used plain gradient
 # descent; nobody here has run that on Boolean-16.)
 _BOOLEAN_ONLY = dict(learning_rate=1e-2)
@@ -98,10 +102,11 @@ _RECIPES = (
            "The first chapter's short run: Boolean-16 on all sixteen functions, sequences of 64.",
            first_seed=0, n_seeds=1),
     Recipe("boolean16", _boolean("boolean16", 256, **_OURS),
-           "Boolean chapter, the book's recipe: tables, noise on the fed-back target, decay, clipping, keep_best.",
+           "Boolean chapter, the book's recipe: random tables, decay, clipping, keep_best.",
            first_seed=BOOLEAN_FIRST_SEED, n_seeds=N_EVALUATION_SEEDS, held_out_sets=_B16),
-    Recipe("boolean16_tables", _boolean("boolean16", 256, **_TABLES),
-           "Boolean chapter, ablation: the book's recipe without noise on the fed-back target (its first edition).",
+    Recipe("boolean16_near_binary", _boolean("boolean16", 256, **_NEAR_BINARY),
+           "Boolean chapter: the book's recipe with near-binary tables, Beta(0.3, 0.3), and noise of sd 0.1 on the "
+           "fed-back target (the search's most reliable variant; it shows blurred held-out functions).",
            first_seed=BOOLEAN_FIRST_SEED, n_seeds=N_EVALUATION_SEEDS, held_out_sets=_B16),
     Recipe("boolean16_boolean_only", _boolean("boolean16", 256, **_BOOLEAN_ONLY),
            "Boolean chapter, baseline: Boolean training functions only, constant Adam step 1e-2 (the report's).",

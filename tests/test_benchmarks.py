@@ -192,7 +192,7 @@ def test_recipe_search_trains_a_named_recipe_with_overrides(tmp_path: Path, monk
     record = json.loads(out.read_text(encoding="utf-8"))
     assert record["recipe"] == "boolean16" and record["overrides"]["n_steps"] == 20
     assert record["config"]["held_out"] == [4, 9, 10]
-    assert record["config"]["target_noise"] == 0.1  # the recipe's own fields are kept
+    assert record["config"]["table_fraction"] == 0.5  # the recipe's own fields are kept
     assert [s["seed"] for s in record["seeds"]] == [3, 4]
     assert all(s["history"]["steps"] == [10, 20] for s in record["seeds"])
     printed = capsys.readouterr().out

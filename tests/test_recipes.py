@@ -18,13 +18,14 @@ def test_headline_recipes_keep_their_names_and_preset_is_recipe():
 
 
 def test_boolean_recipes_differ_only_in_their_stated_ingredients():
-    ours, ablation, baseline = recipe("boolean16"), recipe("boolean16_tables"), recipe("boolean16_boolean_only")
+    ours, near, baseline = recipe("boolean16"), recipe("boolean16_near_binary"), recipe("boolean16_boolean_only")
 
     def differ(a, b):
         return {f.name for f in dataclasses.fields(TrainConfig) if getattr(a, f.name) != getattr(b, f.name)}
 
-    assert differ(ours, ablation) == {"target_noise"} and ablation.target_noise == 0
-    assert differ(ablation, baseline) == {"learning_rate", "table_fraction", "decay_fraction", "grad_clip", "keep_best"}
+    assert differ(ours, near) == {"target_noise", "table_beta"} and (near.target_noise, near.table_beta) == (0.1, 0.3)
+    assert ours.target_noise == 0 and ours.table_beta is None and ours.loss == "mse"
+    assert differ(ours, baseline) == {"learning_rate", "table_fraction", "decay_fraction", "grad_clip", "keep_best"}
     assert baseline.table_fraction == 0 and baseline.decay_fraction == 0 and not baseline.keep_best
     assert differ(recipe("boolean14"), recipe("boolean14_boolean_only")) == differ(ours, baseline)
     assert differ(ours, recipe("boolean16_switches")) == {"switch_every"}
