@@ -4,6 +4,7 @@ import dataclasses
 import warnings
 
 import pytest
+import torch
 
 from l2l_lib.config import TrainConfig
 from l2l_lib.protocol import EVALUATION_FIRST_SEED, evaluation_triples, is_search_seed
@@ -109,3 +110,27 @@ def test_history_accepts_old_field_names_with_a_warning():
     assert history.steps == [5, 10] and history.selected_step == 10 and history.val_mse == [0.2, 0.1]
     with pytest.raises(TypeError, match="unknown fields"):
         History(epoch=[1])
+
+
+def test_train_recipe_sets_trains_each_held_out_set_with_the_same_seeds(tmp_path, monkeypatch):
+    from l2l_lib.experiments import held_out_sets, train_recipe_sets
+    monkeypatch.setenv("L2L_CACHE_DIR", str(tmp_path))
+    assert held_out_sets("boolean16") == RECIPES["boolean16"].held_out_sets
+    assert held_out_sets("boolean16", 2) == RECIPES["boolean16"].held_out_sets[:2]
+    assert held_out_sets("boolean16_pool4") == ((0, 6, 9),)
+    tiny = {"n_steps": 4, "seq_len": 6, "batch_size": 2, "eval_every": 4, "eval_sequences": 4}
+    runs = train_recipe_sets("boolean14", n_sets=2, n_seeds=2, overrides=tiny, progress=False)
+    assert list(runs) == list(RECIPES["boolean14"].held_out_sets[:2])
+    for held_out, results in runs.items():
+        assert [r.config for r in results] == [recipe("boolean14", **tiny, held_out=held_out, seed=s)
+                                               for s in (10000, 10001)]
+    # same seed, same initial weights, whatever the held-out set (the pairing of the chapters' tests)
+    from l2l_lib.trainer import build_model
+    first, second = (build_model(results[0].config).state_dict() for results in runs.values())
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    for bad, message in ((dict(n_sets=5), "n_sets must be an integer in 1..4"),
+                         (dict(overrides={"held_out": (1, 2, 3)}), "must not set held_out")):
+        with pytest.raises(ValueError, match=message):
+            train_recipe_sets("boolean14", **bad)
+    with pytest.raises(ValueError, match="continuous"):
+        held_out_sets("semilinear")
