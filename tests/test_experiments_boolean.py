@@ -96,7 +96,7 @@ def trained(references16, tmp_path_factory):
         patch.setenv("L2L_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         return {name: study.evaluate_recipe_sets(name, references16, n_seeds=2, first_seed=3, overrides=TINY,
                                                  progress=False)
-                for name in ("boolean16", "boolean16_tables")}
+                for name in ("boolean16", "boolean16_near_binary")}
 
 
 # ----------------------------------------------------------------------------- references
@@ -218,15 +218,15 @@ def test_verdict_missed_names_the_triples_and_judges_the_fallback():
 
 def test_compare_recipes_pairs_by_triple_and_seed():
     a = fake_results("boolean16", {PAPER16: [1.0, 2.0, 3.0], OTHER16: [1.0, 1.0, 5.0]})
-    b = fake_results("boolean16_tables", {PAPER16: [2.0, 2.0, 1.0]})  # one triple: three pairs
+    b = fake_results("boolean16_near_binary", {PAPER16: [2.0, 2.0, 1.0]})  # one triple: three pairs
     comparison = study.compare_recipes(a, b)
-    assert comparison.names == ("boolean16", "boolean16_tables") and comparison.n == 3
+    assert comparison.names == ("boolean16", "boolean16_near_binary") and comparison.n == 3
     assert (comparison.a_better, comparison.b_better, comparison.ties) == (1, 1, 1)
     assert comparison.median_difference == pytest.approx(0.0)  # differences -1, 0, 2
     with pytest.raises(ValueError, match="family"):
         study.compare_recipes(a, fake_results("boolean14", {(0, 5, 10): [1.0]}, family="boolean14"))
-    far = study.RecipeResults("boolean16_tables", "boolean16",
-                              (fake_triple("boolean16_tables", PAPER16, [1.0], first_seed=5),))  # seed 5: no pair
+    far = study.RecipeResults("boolean16_near_binary", "boolean16",
+                              (fake_triple("boolean16_near_binary", PAPER16, [1.0], first_seed=5),))  # seed 5: no pair
     with pytest.raises(ValueError, match="sharing"):
         study.compare_recipes(a, far)
 
@@ -306,14 +306,16 @@ def test_out_of_family_scores_against_both_bayes_learners(trained):
 def test_side_by_side_quotes_the_published_numbers_and_the_medians(references16):
     refs = references16[PAPER16]
     ours = fake_triple("boolean16", PAPER16, [1.0, 2.0, 30.0], floor=refs.ideal.mse)
-    table = study.side_by_side_table([("Boolean-16", ours, refs)]).splitlines()
-    assert len(table) == 2 + 4 and all(line.count("|") == 7 for line in table)
+    near = fake_triple("boolean16_near_binary", PAPER16, [1.0], floor=refs.ideal.mse)
+    table = study.side_by_side_table([("Boolean-16", ours, refs), ("Boolean-16", near, refs)]).splitlines()
+    assert len(table) == 2 + 5 and all(line.count("|") == 7 for line in table)
     assert f"| {published('paper', 'boolean16').mse:.4f} |" in table[2] and "none described" in table[2]
     assert f"| {published('report', 'boolean16').mse:.4f} | 99.3 % |" in table[3]
     assert f"{2 * refs.ideal.mse:.4f} (median; {refs.ideal.mse:.4f}–{30 * refs.ideal.mse:.4f})" in table[4]
-    assert "3 seeds (10000–10002)" in table[4] and "noise 0.1" in table[4]
-    assert table[5].startswith("| Boolean-16: ideal learner | {0, 6, 9} |")
-    assert f"{100 * refs.ideal.accuracy:.1f} %" in table[5]
+    assert "3 seeds (10000–10002)" in table[4] and "50% random tables, Adam" in table[4] and "noise" not in table[4]
+    assert "50% random Beta(0.3, 0.3) tables, noise 0.1 on the fed-back target" in table[5]
+    assert table[6].startswith("| Boolean-16: ideal learner | {0, 6, 9} |")
+    assert f"{100 * refs.ideal.accuracy:.1f} %" in table[6]
 
 
 def test_text_helpers():
@@ -384,7 +386,7 @@ def test_search_table_hygiene_and_choice(tmp_path):
     record = json.loads(path.read_text())
     record["config"] = {**book.to_dict(), "held_out": list(SEARCH16), "seed": 0}  # the book's recipe itself
     path.write_text(json.dumps(record))
-    write_log(tmp_path / "search2_b16_b.json", "boolean16_tables", held=[[0.1, 0.1, 0.2]] * 2, **common)
+    write_log(tmp_path / "search2_b16_b.json", "boolean16_near_binary", held=[[0.1, 0.1, 0.2]] * 2, **common)
     write_log(tmp_path / "search2_b14.json", "boolean14", held_out=SEARCH14, held=[[0.1, 0.1, 0.05]] * 2,
               val=[[0.1] * 3] * 2, selected=20)
     (tmp_path / "other.json").write_text("{}")  # not a search log: not read
@@ -392,13 +394,19 @@ def test_search_table_hygiene_and_choice(tmp_path):
     assert [r.name for r in runs] == ["b16_a", "b16_b", "b14"]  # Boolean-16 first
     assert runs[0].book_recipe == "boolean16" and runs[1].book_recipe is None
     table = search.search_table(runs).splitlines()
-    assert len(table) == 2 + 3 and all(line.count("|") == 11 for line in table)
-    assert "`boolean16` |" in table[2] and "tables 50%, noise 0.1, lr 0.02" in table[2]
-    assert "{4, 9, 10}" in table[2] and "| 0–1 |" in table[2]
+    assert len(table) == 2 + 3 and all(line.count("|") == 12 for line in table)
+    assert table[2].startswith("| `b16_a` | tables 50%, U[0, 1] tables, lr 0.02, decay over 50%, clip 1, keep_best, "
+                               "30,000 steps | boolean16 {4, 9, 10} | 0–1 |")
+    assert table[2].endswith("| 0.13 % (does not show) | 1 | `boolean16` |")  # 13 * 0.1^4 of uniform tables
+    assert "Beta(0.3, 0.3) tables, noise 0.1 on the fed-back target" in table[3] and "(shows) | 2 | – |" in table[3]
+    assert "| boolean14 {11, 13, 14} |" in table[4] and table[4].endswith("| 1 | – |")  # ranked within its family
     hygiene = search.search_hygiene(runs)
     assert "seeds 0–1" in hygiene and "never an evaluation seed or triple" in hygiene
-    assert search.search_choice(runs, "boolean16").endswith("the lowest.")
-    assert "None of the 1 boolean14 logs ran `boolean14` exactly" in search.search_choice(runs, "boolean14")
+    ours = search.search_choice(runs, "boolean16")
+    assert "picks `b16_a` (2 of 2 seeds within 1.1x, 2 within 3x" in ours and ours.endswith("`b16_a` is `boolean16`.")
+    assert "the count within 1.1x decided: 2 against 0 for `b16_b`" in ours and "blurred" not in ours
+    fourteen = search.search_choice(runs, "boolean14")
+    assert "None of the 1 boolean14 logs ran `boolean14` exactly" in fourteen and "decided" not in fourteen
     with pytest.raises(FileNotFoundError, match="search2_"):
         search.read_search_runs(tmp_path / "empty")
 
@@ -421,6 +429,139 @@ def test_a_file_that_is_not_a_search_log_is_refused(tmp_path):
     path.write_text(json.dumps(record))
     with pytest.raises(ValueError, match="Boolean"):
         search.read_search_run(path)
+
+
+def fake_search_run(name: str, ratios, recipe_name: str = "boolean16", **fields) -> search.SearchRun:
+    """A SearchRun whose seeds have held-out ratios ``ratios`` (floors 1), of ``recipe_name`` on the search triple."""
+    config = recipe(recipe_name, held_out=SEARCH16, seed=0, **fields)
+    n = len(ratios)
+    return search.SearchRun(name=name, recipe=recipe_name, config=config, seeds=tuple(range(n)),
+                            kept_held_out=np.array(ratios, dtype=float), floors=np.ones(n), kept_val=np.zeros(n))
+
+
+def uniform_share() -> float:
+    """Near copies of one held-out function per training function's streams, uniform tables, by hand: half
+    the streams are tables, the other half spread over 13 functions; a table is within 0.1 in all four
+    patterns with probability 0.1^4."""
+    return (0.5 / (0.5 / 13)) * 0.1 ** 4
+
+
+def beta_share_by_sampling(a: float, n: int = 1_000_000) -> float:
+    """The same for Beta(a, a) tables, with the probability of one value within 0.1 of 0 sampled (by symmetry,
+    also that of a value within 0.1 of 1)."""
+    values = np.random.default_rng(0).beta(a, a, size=n)
+    return 13 * float(np.mean(values <= 0.1)) ** 4
+
+
+def test_variant_text_names_what_is_not_the_default():
+    assert search.variant_text(recipe("boolean16")) == (
+        "tables 50%, U[0, 1] tables, lr 0.02, decay over 50%, clip 1, keep_best, 30,000 steps")
+    assert search.variant_text(recipe("boolean16_near_binary")).startswith(
+        "tables 50%, Beta(0.3, 0.3) tables, noise 0.1 on the fed-back target, lr 0.02,")
+    assert "cross-entropy loss, lr" in search.variant_text(recipe("boolean16", loss="bce"))
+    assert "U[0, 1] tables, linear read-out, lr" in search.variant_text(recipe("boolean16", output="linear"))
+    assert search.variant_text(recipe("boolean16_boolean_only")) == "no tables, lr 0.01, 30,000 steps"
+
+
+def test_near_copy_share_by_hand_by_sampling_and_as_the_diversity_chapter_counts():
+    from l2l_lib.experiments import diversity
+
+    assert search.near_copy_share(recipe("boolean16")) == pytest.approx(uniform_share(), rel=1e-9)
+    assert search.near_copy_share(recipe("boolean16", n_steps=40, batch_size=4)) == pytest.approx(uniform_share())
+    near = recipe("boolean16_near_binary")
+    assert search.near_copy_share(near) == pytest.approx(beta_share_by_sampling(0.3), rel=0.03)
+    counted = diversity.near_table_study("boolean16_near_binary", betas=(1.0,))
+    study_share = counted.row(0.3, diversity.JUDGE_DELTA).share
+    assert search.near_copy_share(near) == pytest.approx(study_share, rel=1e-12)
+    assert search.near_copy_share(recipe("boolean16_boolean_only")) == 0.0
+    assert not search.shows_held_out(recipe("boolean16")) and search.shows_held_out(near)
+    with pytest.raises(ValueError, match="config"):
+        search.near_copy_share(recipe("semilinear"))
+
+
+def test_the_rule_counts_then_learners_then_the_median():
+    a = fake_search_run("a", [1.05, 5.0, 5.0, 5.0])  # one success beats any number of learners
+    b = fake_search_run("b", [1.5, 2.0, 2.0, 2.0])
+    c = fake_search_run("c", [1.5, 2.5, 2.5, 9.0])  # same counts as d, lower median
+    d = fake_search_run("d", [1.5, 2.9, 2.9, 9.0])
+    e = fake_search_run("e", [1.5, 2.9, 2.9, 9.0])  # a full tie with d: the name decides
+    ranked = search.search_decision([e, d, c, b, a], "boolean16").ranked
+    assert [r.name for r in ranked] == ["a", "b", "c", "d", "e"]
+    with pytest.raises(ValueError, match="runs"):
+        search.search_decision([a], "boolean14")
+
+
+def test_search_choice_when_the_rules_pick_shows_held_out_functions():
+    beta = fake_search_run("b16_beta", [1.05, 1.5, 2.0, 2.0], "boolean16_near_binary")  # 1 success, 4 learners
+    uniform = fake_search_run("b16_uniform", [1.5, 2.0, 2.0, 9.0])  # the book's recipe: 0 and 3
+    noise = fake_search_run("b16_noise", [1.5, 2.0, 9.0, 9.0], target_noise=0.1)  # 0 and 2
+    runs = [noise, uniform, beta]
+    decision = search.search_decision(runs, "boolean16")
+    assert decision.pick is beta and decision.eligible_pick is uniform
+    assert decision.rank(uniform) == 2 and decision.eligible_rank(uniform) == 1 and decision.eligible_rank(beta) is None
+    text = search.search_choice(runs, "boolean16")
+    assert "picks `b16_beta` (1 of 4 seeds within 1.1x, 4 within 3x, median 1.75x; the count within 1.1x decided: " \
+           "1 against 0 for `b16_uniform`)" in text
+    assert f"make up {100 * beta.near_share:.3g} % of one training function's streams, at or above the 1 %" in text
+    assert "Among the 2 variants whose tables show none, the rule picks `b16_uniform` (0 of 4 seeds within 1.1x, 3 " \
+           "within 3x, median 2x; the count within 3x decided: 3 against 2 for `b16_noise`)." in text
+    assert text.startswith("By the rule, the boolean16 search picks") and "That variant is `boolean16`" in text
+    assert text.endswith("evaluated beside it as `boolean16_near_binary`.")
+    near = search.search_choice(runs, "boolean16_near_binary")
+    assert near.endswith("`b16_beta` is `boolean16_near_binary`, whose held-out error is therefore not a clean "
+                         "measure of learning functions never seen.")
+    # a frozen recipe that is neither pick is said to be so, with its ranks
+    worse = fake_search_run("b16_worse", [9.0] * 4)
+    other = search.search_choice([beta, noise, worse], "boolean16")
+    assert other.endswith("`boolean16` is `b16_worse` (0 of 4 seeds within 1.1x, 0 within 3x, median 9x), rank 3 of 3 "
+                          "by the rule and 2 among those that show no held-out function: the frozen recipe is not what "
+                          "the rule picks.")
+    assert "The tables of every variant show held-out functions." in search.search_choice([beta], "boolean16")
+
+
+def test_search_choice_for_a_family_without_a_search():
+    differ = {f.name for f in dataclasses.fields(TrainConfig)
+              if getattr(recipe("boolean14"), f.name) != getattr(recipe("boolean16"), f.name)}
+    assert differ <= {"family", "held_out", "seq_len"}  # by hand: Boolean-14 takes Boolean-16's ingredients
+    text = search.search_choice([fake_search_run("b16", [1.0])], "boolean14")
+    assert text == ("No boolean14 search was run: `boolean14` takes the ingredients of `boolean16` (every field is the "
+                    "same but the family, the held-out triple and the sequence length).")
+    with pytest.raises(ValueError, match="name"):
+        search.search_choice([], "boolean17")
+
+
+def test_showing_note_chooses_its_sentences_by_the_criterion():
+    note = search.showing_note("boolean16", "boolean16_near_binary", overrides={"n_steps": 40, "batch_size": 4})
+    assert note.book_share == pytest.approx(uniform_share())  # the share does not depend on the run's size
+    share = f"{100 * note.variant_share:.3g} %"
+    assert f"make up {share} of one training function's streams, against 0.13 % for `boolean16`" in note.standing()
+    assert "That is why it is not the book's recipe" in note.standing() and "caveat" in note.caveat()
+    assert "0.13 % of one training function's streams, below the 1 %" in note.book_sentence()
+    neither = search.showing_note("boolean16", "boolean16_boolean_only")
+    assert neither.standing().startswith("By that criterion neither `boolean16_boolean_only` (0 %) nor `boolean16` "
+                                         "(0.13 %)") and neither.caveat() == ""
+    swapped = search.showing_note("boolean16_near_binary", "boolean16")
+    assert "`boolean16_near_binary` itself shows" in swapped.standing() and swapped.caveat() == ""
+    assert "at or above the 1 %" in swapped.book_sentence()
+    with pytest.raises(ValueError, match="Boolean"):
+        search.showing_note("boolean16", "semilinear")
+
+
+def test_the_chapters_prose_matches_the_frozen_recipes():
+    """The chapter describes boolean16 as uniform tables without noise, trained on squared error with a sigmoid
+    read-out, and boolean16_near_binary as the same with two changes: near-binary tables and noise."""
+    ours, near = recipe("boolean16"), recipe("boolean16_near_binary")
+    assert (ours.target_noise, ours.table_beta, ours.loss, ours.output) == (0.0, None, "mse", "sigmoid")
+    differ = {f.name for f in dataclasses.fields(TrainConfig) if getattr(ours, f.name) != getattr(near, f.name)}
+    assert differ == {"table_beta", "target_noise"} and near.table_beta < 1 and near.target_noise > 0
+
+
+def test_the_search_logs_give_the_frozen_recipes():
+    """The raw logs of the search and the recipes frozen from them agree: the rule's pick shows held-out functions
+    and is boolean16_near_binary; among the rest the rule picks the log that is boolean16."""
+    decision = search.search_decision(search.read_search_runs(), "boolean16")
+    assert decision.pick.shows_held_out and decision.pick.book_recipe == "boolean16_near_binary"
+    assert decision.eligible_pick.book_recipe == "boolean16"
 
 
 def test_first_edition_fresh_seeds_from_its_log():

@@ -42,7 +42,9 @@ def test_boolean_chapter_at_full_size_reproduces_its_rates_and_floors(tmp_path):
     assert number("b16_recogniser_ratio") > 1.5  # betting on the training functions costs on held-out ones
     # every evaluation triple and seed: 4 x 5 networks per recipe, paired on the same initial weights
     assert int(glued["b16_n_sets"]) == 4 and int(glued["b16_n_seeds"]) == 5
-    assert " of 20 pairs" in glued["pairs16_noise"] and " of 20 pairs" in glued["pairs16_recipe"]
+    assert " of 20 pairs" in glued["pairs16_near_binary"] and " of 20 pairs" in glued["pairs16_recipe"]
+    # the search's logs and the frozen recipes agree (the rule's pick shows held-out functions: evaluated beside)
+    assert "evaluated beside it as `boolean16_near_binary`" in glued["search_choice16"]
     # tables make learners: the book's recipe gives at least as many as Boolean-only training, and not
     # rarely (a rate, with room for the spread of 20 networks: its searches on seeds 0-7 gave 3 to 5 of 8
     # within 3x the floor, Boolean-only training about 1 of 8)

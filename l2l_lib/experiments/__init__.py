@@ -3,7 +3,7 @@
 A chapter is prose plus short cells that call these. :mod:`~l2l_lib.experiments.common` trains a named
 recipe's seeds and evaluates networks; one module per study sits beside it:
 :mod:`~l2l_lib.experiments.boolean` (held-out Boolean functions on every evaluation triple, the book's recipe,
-its ablation and Boolean-only training, the references), :mod:`~l2l_lib.experiments.boolean_search` (the
+the near-binary variant and Boolean-only training, the references), :mod:`~l2l_lib.experiments.boolean_search` (the
 recipe-search logs), :mod:`~l2l_lib.experiments.diversity` (task diversity and switches),
 :mod:`~l2l_lib.experiments.surgery` (learners vs recognisers, what each unit stores),
 :mod:`~l2l_lib.experiments.continuous` (semi-linear and quadratic against their reference learners),

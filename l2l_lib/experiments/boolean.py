@@ -589,7 +589,8 @@ def out_of_family(runs: Sequence[TrainResult], n_test_sequences: int, functions:
 # ----------------------------------------------------------------------------- beside the published numbers
 def _protocol(result: TripleResult) -> str:
     config = result.runs[0].config
-    training = f"{config.table_fraction:.0%} random tables" if config.table_fraction else "Boolean functions only"
+    shape = "" if config.table_beta is None else f" Beta({config.table_beta:g}, {config.table_beta:g})"
+    training = f"{config.table_fraction:.0%} random{shape} tables" if config.table_fraction else "Boolean functions only"
     noise = f", noise {config.target_noise:g} on the fed-back target" if config.target_noise else ""
     decay = ", step decayed to 0, clipping, best weights by validation" if config.keep_best else ", constant step"
     return (f"6-unit LSTM with forget gate, {training}{noise}, Adam{decay}; T = {config.seq_len}, "
