@@ -180,9 +180,9 @@ def test_counts_per_set_and_overall_with_their_intervals():
 @pytest.mark.parametrize("n_yes, n_no, start", [
     (3, 0, "Every learner builds the report's picture: 3/3"),
     (0, 2, "No learner builds the report's picture: 0/2"),
-    (2, 1, "Most learners build the report's picture: 2/3"),
-    (1, 1, "Most learners do not build the report's picture: 1/2"),
-    (1, 3, "Most learners do not build the report's picture: 1/4")])
+    (2, 1, "More than half of these learners build the report's picture: 2/3"),
+    (1, 1, "Half of the learners build the report's picture: 1/2"),
+    (1, 3, "Fewer than half of these learners build the report's picture: 1/4")])
 def test_the_picture_sentence_is_chosen_by_the_counts(n_yes, n_no, start):
     verdicts = ([_verdict(PAPER, s, "learner") for s in range(n_yes)]
                 + [_verdict(OTHER, s, "learner", input_memory=False) for s in range(n_no)])
@@ -207,6 +207,8 @@ def test_sentences_for_many_networks_and_for_none():
     assert many.recognisers_sentence().startswith("No recogniser builds it: 0/1")
     few = study.count_criteria([_verdict(PAPER, s, "learner", input_memory=s < 1) for s in range(20)])
     assert few.picture_sentence().endswith("the 95 % interval lies below one half.")  # 1/20: high 0.25
+    assert few.picture_sentence().startswith("Most learners do not build the report's picture: only 1/20")
+    assert many.picture_sentence().startswith("Every learner builds")
     assert few.sets_sentence() == "Learners that build it come from held-out set (0, 6, 9), of 1 set with learners."
     none = study.count_criteria([_verdict(PAPER, 1, "recogniser"), _verdict(OTHER, 1, "recogniser")])
     assert none.n_learners == 0 and none.picture_sentence().startswith("No network learned here")

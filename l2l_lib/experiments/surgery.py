@@ -367,10 +367,16 @@ class CriteriaCounts:
             verdict = f"Every learner builds the report's picture: {picture.text()}"
         elif k == 0:
             verdict = f"No learner builds the report's picture: {picture.text()}"
+        elif 2 * k == n:
+            verdict = f"Half of the learners build the report's picture: {picture.text()}"
         elif 2 * k > n:
-            verdict = f"Most learners build the report's picture: {picture.text()}"
+            # "most" only where the interval says so; a majority of a small sample is said as a count
+            verdict = (f"Most learners build the report's picture: {picture.text()}" if picture.low > 0.5 else
+                       f"More than half of these learners build the report's picture: {picture.text()}")
         else:
-            verdict = f"Most learners do not build the report's picture: {picture.text()} do"
+            verdict = (f"Most learners do not build the report's picture: only {picture.text()} do"
+                       if picture.high < 0.5 else
+                       f"Fewer than half of these learners build the report's picture: {picture.text()}")
         return f"{verdict}; {half}."
 
     def weakest_sentence(self) -> str:
