@@ -140,7 +140,7 @@ def test_table_recognisers_count_only_networks_trained_with_tables():
     sweep = fake_sweep({0: [10, 10], 4: [10, 1], None: [1, 1]},
                        train_positions={0: [0.9, 0.9], 4: [0.8, 0.2], None: [0.1, 0.1]})
     assert sweep.table_recognisers() == (1, 4, ("K = 4",))
-    assert sweep.subtlety_sentence().startswith("1 of the 4 networks trained with tables do (K = 4)")
+    assert sweep.subtlety_sentence().startswith("1 of the 4 networks trained with tables does (K = 4)")
     assert "K = 0: training streams, all 2 seeds closer to the recogniser" in sweep.verdicts()
     assert "| K = 4 |" in sweep.table()
     clean = fake_sweep({0: [10, 10], None: [1, 1]}, train_positions={0: [0.9, 0.9], None: [0.1, 0.2]})
@@ -237,8 +237,8 @@ def test_near_table_study_rows_rule_and_sentences():
     # 0.13 % of a training function's streams: below the 1 % rule; Beta(0.3, 0.3): F(0.1)^4 * 13 = 8.3 %
     assert not study.shows(1.0) and study.shows(0.3)
     assert "not showing them" in study.sentence(1.0) and "showing the held-out functions" in study.sentence(0.3)
-    if study.config.table_beta is None:
-        assert "search only" in study.recipe_sentence()
+    assert study.config.table_beta is None
+    assert "the Boolean chapter evaluates `boolean16_near_binary` beside it" in study.recipe_sentence()
     beta = d.near_table_study("boolean16", betas=(1.0,), overrides={"table_beta": 0.5})
     assert {r.a for r in beta.rows} == {1.0, 0.5} and "Beta(0.5, 0.5)" in beta.recipe_sentence()
     assert "| U[0, 1] | 0.1 |" in study.table()

@@ -243,7 +243,8 @@ class DiversitySweep:
             last = self.pools[-1]
             count = self.learners(last)
             return (f"By this rule the sweep shows no threshold: even at the largest pool ({last.label}) "
-                    f"{count.trials - count.successes} of {count.trials} seeds are more than {ratio} times the "
+                    f"{count.trials - count.successes} of {count.trials} seeds "
+                    f"{'is' if count.trials - count.successes == 1 else 'are'} more than {ratio} times the "
                     f"ideal learner's held-out MSE.")
         pool = self.pools[index]
         if index == 0:
@@ -299,7 +300,8 @@ class DiversitySweep:
         if count == 0:
             return (f"None of the {total} networks trained with tables does: on Boolean training streams every "
                     "one of them is closer to the ideal learner than to the recogniser.")
-        return (f"{count} of the {total} networks trained with tables do ({', '.join(labels)}): on Boolean "
+        return (f"{count} of the {total} networks trained with tables {'does' if count == 1 else 'do'} "
+                f"({', '.join(labels)}): on Boolean "
                 "training streams their predictions are closer to the recogniser than to the ideal learner.")
 
 
@@ -553,8 +555,13 @@ class NearTables:
         """Whether the recipe itself draws near-binary tables, read from its configuration."""
         beta = self.config.table_beta
         if beta is None:
-            return (f"The recipe `{self.recipe}` draws its tables from U[0, 1] (its `table_beta` is None): "
-                    f"near-binary tables were tried in the recipe search only (`{search_log}`).")
+            from ..recipes import RECIPES  # the recipes that do draw near-binary tables, named from the registry
+            near = [name for name, entry in RECIPES.items() if entry.config.family == self.config.family
+                    and entry.config.table_beta is not None]
+            where = (f"; the recipe search tried them (`{search_log}`), and the Boolean chapter evaluates "
+                     + ", ".join(f"`{n}`" for n in near) + " beside it" if near else
+                     f"; near-binary tables were tried in the recipe search only (`{search_log}`)")
+            return f"The recipe `{self.recipe}` draws its tables from U[0, 1] (its `table_beta` is None){where}."
         return (f"The recipe `{self.recipe}` draws its tables from Beta({beta:g}, {beta:g}) (`table_beta` = "
                 f"{beta:g}), chosen by the recipe search (`{search_log}`): "
                 + ("by the rule above its training shows near copies of the held-out functions."
