@@ -17,6 +17,10 @@ from .model import OUTPUTS
 
 ARCHITECTURES = ("lstm", "paper2001")
 LOSSES = ("mse", "bce")
+TARGET_CODINGS = ("raw", "standardised")
+OPTIMIZERS = ("adam", "sgd")
+# Plain gradient descent on a mean squared error needs larger steps than Adam's scale-free ones.
+MAX_LEARNING_RATE = {"adam": 1.0, "sgd": 100.0}
 
 #: Old field names still accepted (with a ``DeprecationWarning``) -> their new names.
 RENAMED_FIELDS = {"n_epochs": "n_steps"}
@@ -44,12 +48,18 @@ class TrainConfig:
         output: read-out squashing, ``"sigmoid"`` or ``"linear"``.
         loss: the training loss, ``"mse"`` (the paper's squared error) or ``"bce"`` (cross-entropy against the
             targets in [0, 1]; needs the sigmoid read-out); evaluation is always squared error.
+        target_coding: how the network codes targets inside itself: ``"raw"``, or ``"standardised"``: it reads
+            the fed-back target as ``(y - mean) / sd`` and predicts ``mean + sd * readout`` with the family's
+            (and quadratic map's) :func:`~l2l_lib.tasks.target_moments` (needs ``output="linear"``). The
+            task, its scale and the error are the same either way.
         batch_size: sequences per optimiser step.
         seq_len: steps per training sequence.
         switch_every: steps between unannounced function switches inside a training sequence, or None.
         n_steps: optimiser (Adam) steps, each on a minibatch of ``batch_size`` fresh sequences. (Called
             ``n_epochs`` before; that name is still accepted, with a ``DeprecationWarning``.)
-        learning_rate: Adam's step size.
+        optimizer: ``"adam"`` (Kingma & Ba 2015, the report's and ours) or ``"sgd"``: plain gradient descent on
+            each minibatch, as the paper trained (Sec. 3), without momentum.
+        learning_rate: the optimiser's step size (Adam: in (0, 1]; plain gradient descent: in (0, 100]).
         seed: initialisation and data seed; the same seed gives the same run on CPU.
         grad_clip: clip the gradient's global norm to this value, or None for no clipping.
         quadratic_map: how quadratic outputs are scaled into [0.2, 0.8] (see :mod:`l2l_lib.tasks`).
@@ -80,10 +90,12 @@ class TrainConfig:
     forget_gate: bool = True
     output: str = "sigmoid"
     loss: str = "mse"
+    target_coding: str = "raw"
     batch_size: int = 16
     seq_len: int = 256
     switch_every: int | None = None
     n_steps: int = 20_000
+    optimizer: str = "adam"
     learning_rate: float = 1e-2
     seed: int = 0
     grad_clip: float | None = None
@@ -137,6 +149,10 @@ class TrainConfig:
                    "output='sigmoid' (the 2001 network's fixed shape)", self.architecture)
         _check(isinstance(self.keep_best, bool), "keep_best", "True or False", self.keep_best)
         _check(self.output in OUTPUTS, "output", f"one of {OUTPUTS}", self.output)
+        _check(self.target_coding in TARGET_CODINGS
+               and (self.target_coding == "raw" or (self.output == "linear" and self.architecture == "lstm")),
+               "target_coding", f"one of {TARGET_CODINGS} ('standardised' with output='linear' and "
+               "architecture='lstm' only)", self.target_coding)
         _check(self.loss in LOSSES and (self.loss == "mse" or self.output == "sigmoid"), "loss",
                f"one of {LOSSES} ('bce' with output='sigmoid' only)", self.loss)
         for name in ("batch_size", "seq_len", "eval_every", "eval_sequences"):
@@ -145,8 +161,10 @@ class TrainConfig:
         _check(is_int(self.n_steps) and self.n_steps >= 0, "n_steps", "an integer >= 0", self.n_steps)
         _check(self.switch_every is None or (is_int(self.switch_every) and 1 <= self.switch_every <= self.seq_len),
                "switch_every", f"None or an integer in 1..seq_len ({self.seq_len})", self.switch_every)
-        _check(is_number(self.learning_rate) and 0 < self.learning_rate <= 1, "learning_rate",
-               "a number in (0, 1]", self.learning_rate)
+        _check(self.optimizer in OPTIMIZERS, "optimizer", f"one of {OPTIMIZERS}", self.optimizer)
+        top = MAX_LEARNING_RATE[self.optimizer]
+        _check(is_number(self.learning_rate) and 0 < self.learning_rate <= top, "learning_rate",
+               f"a number in (0, {top:g}] for optimizer {self.optimizer!r}", self.learning_rate)
         _check(is_int(self.seed) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
         _check(self.grad_clip is None or (is_number(self.grad_clip) and self.grad_clip > 0), "grad_clip",
                "None or a number > 0", self.grad_clip)

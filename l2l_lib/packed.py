@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from .model import GATE_ROWS, MetaLSTM, gate_rows
+from .model import GATE_ROWS, MetaLSTM, decode_outputs, encode_inputs, gate_rows
 
 _BLOCK_PARAMETERS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
@@ -42,12 +42,12 @@ class PackedMetaLSTM(nn.Module):
             raise ValueError("models must be a non-empty list of MetaLSTM")
         first = models[0]
         for m in models:
-            if (m.hidden_sizes, m.forget_gate, m.output, m.n_inputs) != (first.hidden_sizes, first.forget_gate,
-                                                                         first.output, first.n_inputs):
-                raise ValueError("models must share hidden_sizes, forget_gate, output and n_inputs")
+            if ((m.hidden_sizes, m.forget_gate, m.output, m.n_inputs, m.target_moments)
+                    != (first.hidden_sizes, first.forget_gate, first.output, first.n_inputs, first.target_moments)):
+                raise ValueError("models must share hidden_sizes, forget_gate, output, n_inputs and target_moments")
         self.n_seeds = n = len(models)
         self.hidden_sizes, self.forget_gate = first.hidden_sizes, first.forget_gate
-        self.output, self.n_inputs = first.output, first.n_inputs
+        self.output, self.n_inputs, self.target_moments = first.output, first.n_inputs, first.target_moments
         sizes = (first.n_inputs, *first.hidden_sizes)
         self.layers = nn.ModuleList(nn.LSTM(n * sizes[k], n * sizes[k + 1], batch_first=True)
                                     for k in range(len(first.hidden_sizes)))
@@ -90,13 +90,12 @@ class PackedMetaLSTM(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         batch, steps, n_seeds, n_in = inputs.shape
-        h = inputs.reshape(batch, steps, n_seeds * n_in)
+        h = encode_inputs(inputs, self.target_moments).reshape(batch, steps, n_seeds * n_in)
         for layer in self.layers:
             h, _ = layer(h)
         h = h.reshape(batch, steps, n_seeds, -1)
         z = torch.einsum("btsh,sh->bts", h, self.readout_weight) + self.readout_bias
-        z = torch.sigmoid(z) if self.output == "sigmoid" else z
-        return z.unsqueeze(-1)
+        return decode_outputs(z, self.output, self.target_moments).unsqueeze(-1)
 
     def owners(self) -> dict[str, torch.Tensor]:
         """Parameter name -> int64 tensor of its shape: the seed owning each entry (-1: structural zero)."""
@@ -127,7 +126,7 @@ class PackedMetaLSTM(nn.Module):
         models = []
         for s in range(self.n_seeds):
             model = MetaLSTM(self.hidden_sizes, forget_gate=self.forget_gate, output=self.output,
-                             n_inputs=self.n_inputs)
+                             n_inputs=self.n_inputs, target_moments=self.target_moments)
             for k, packed in enumerate(self.layers):
                 for name, _, packed_index, single_index in self._blocks(k, s):
                     getattr(model.layers[k], name)[single_index] = getattr(packed, name)[packed_index]

@@ -182,7 +182,7 @@ def silence_unit(model: MetaLSTM, unit: int) -> MetaLSTM:
     unit = _check_unit("unit", unit, n_units)
     with torch.random.fork_rng(devices=[]):  # building a module draws initial weights; keep the global RNG
         silenced = MetaLSTM(model.hidden_sizes, forget_gate=model.forget_gate, output=model.output,
-                            n_inputs=model.n_inputs)
+                            n_inputs=model.n_inputs, target_moments=model.target_moments)
     silenced.load_state_dict(model.state_dict())
     silenced.layers[0].weight_hh_l0[:, unit] = 0.0
     silenced.readout.weight[0, unit] = 0.0

@@ -35,7 +35,7 @@ from .checkpoints import FORMAT_VERSION, atomic_save, safe_load
 from .config import TrainConfig, warn_renamed
 from .model import MetaLSTM
 from .packed import PackedMetaLSTM
-from .tasks import Batch, make_batch, table_pool
+from .tasks import Batch, make_batch, table_pool, target_moments
 
 CHECKPOINT_FILE = "checkpoint.pt"
 RESULT_FILE = "result.pt"
@@ -157,7 +157,9 @@ def build_model(config: TrainConfig) -> nn.Module:
         if config.architecture == "paper2001":
             from .paper_net import PaperQuadraticNet  # only runs that use it depend on it (code_modules)
             return PaperQuadraticNet()
-        return MetaLSTM(config.hidden_sizes, forget_gate=config.forget_gate, output=config.output)
+        moments = target_moments(config.family, config.quadratic_map) if config.target_coding == "standardised" else None
+        return MetaLSTM(config.hidden_sizes, forget_gate=config.forget_gate, output=config.output,
+                        target_moments=moments)
 
 
 def data_generator(seed: int, stream: int) -> torch.Generator:
@@ -357,7 +359,8 @@ class Trainer:
     def _start(self) -> None:
         n = len(self.configs)
         self.net = _OneNetwork(self.recipe, self.device) if n == 1 else _PackOfNetworks(self.configs, self.device)
-        self.optimizer = torch.optim.Adam(self.net.model.parameters(), lr=self.recipe.learning_rate)
+        optimizer = torch.optim.Adam if self.recipe.optimizer == "adam" else torch.optim.SGD
+        self.optimizer = optimizer(self.net.model.parameters(), lr=self.recipe.learning_rate)
         self.generators = [data_generator(c.seed, 1) for c in self.configs]
         self.histories, self.bests = [History() for _ in range(n)], [BestWeights() for _ in range(n)]
         self.step, self.elapsed = 0, 0.0

@@ -161,3 +161,29 @@ def test_gate_table_layout_follows_the_report():
 def test_bad_model_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         MetaLSTM(**kwargs)
+
+
+def test_standardised_target_coding_is_a_raw_linear_network_with_rescaled_weights():
+    # Reading (y - m)/s and predicting m + s*z is the same as a raw linear network whose y_prev column is divided
+    # by s (its bias shifted by -m/s times that column) and whose read-out is multiplied by s and shifted by m.
+    mean, sd = 0.5, 0.0426
+    coded = MetaLSTM((4, 3), output="linear", target_moments=(mean, sd))
+    raw = MetaLSTM((4, 3), output="linear")
+    raw.load_state_dict(coded.state_dict())
+    with torch.no_grad():
+        first = raw.layers[0]
+        column = first.weight_ih_l0[:, 2].clone()
+        first.weight_ih_l0[:, 2] = column / sd
+        first.bias_ih_l0 -= column * mean / sd
+        raw.readout.weight *= sd
+        raw.readout.bias.mul_(sd).add_(mean)
+    batch = make_batch("quadratic", 5, 30, generator=torch.Generator().manual_seed(1), quadratic_map="fixed")
+    torch.testing.assert_close(coded(batch.inputs), raw(batch.inputs), atol=1e-5, rtol=0)
+    torch.testing.assert_close(coded.trace(batch.inputs).predictions, coded(batch.inputs), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("kwargs", [{"target_moments": (0.5, 0.1)},  # needs the linear read-out
+                                    {"target_moments": (0.5, 0.0), "output": "linear"}])
+def test_bad_target_moments_are_refused(kwargs):
+    with pytest.raises(ValueError, match="target_moments"):
+        MetaLSTM((3,), **kwargs)

@@ -235,3 +235,23 @@ def test_beta_tables_are_near_binary_for_small_a_and_their_moments_match_beta():
 def test_table_options_are_checked(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_batch("boolean16", 2, 5, table_fraction=0.5, **kwargs)
+
+
+@pytest.mark.parametrize("family, quadratic_map", [("semilinear", "fixed"), ("quadratic", "per_function"),
+                                                   ("quadratic", "fixed"), ("boolean16", "fixed")])
+def test_target_moments_match_a_fresh_monte_carlo_draw(family, quadratic_map):
+    from l2l_lib.tasks import target_moments
+    batch = make_batch(family, 4096, 64, generator=torch.Generator().manual_seed(123), quadratic_map=quadratic_map)
+    mean, sd = target_moments(family, quadratic_map)
+    targets = batch.targets.double()
+    # 4096 functions: the mean over functions has a standard error below sd / 64; the sd is checked to 2%
+    assert abs(targets.mean().item() - mean) < 4 * sd / 64
+    assert abs(targets.std().item() / sd - 1) < 0.02
+
+
+def test_fixed_map_moments_by_hand():
+    from l2l_lib.tasks import target_moments
+    # y = 0.5 + q/20; Var q = sum over the six terms of E[coef^2] E[monomial^2] = (1/3)(1/5+1/5+1/9+1/3+1/3+1)
+    assert target_moments("quadratic", "fixed") == pytest.approx((0.5, (2.177777 / 3) ** 0.5 / 20), rel=1e-5)
+    with pytest.raises(ValueError, match="quadratic_map"):
+        target_moments("quadratic", "cubic")

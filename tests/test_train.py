@@ -217,6 +217,9 @@ def test_presets():
     ("target_noise", -0.1),
     ("target_noise", 2.0),
     ("loss", "hinge"),
+    ("target_coding", "zscore"),
+    ("optimizer", "rmsprop"),
+    ("target_coding", "standardised"),  # with the default sigmoid read-out
 ])
 def test_bad_config_names_the_field_and_the_allowed_values(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} must be"):
@@ -374,3 +377,24 @@ def test_cross_entropy_training_loss_is_computed_by_hand_and_evaluation_stays_sq
         mse = float(((run.model(val.inputs) - val.targets) ** 2).mean())
     assert run.history.val_mse[-1] == pytest.approx(mse, abs=1e-6)
     assert run.history.train_mse[-1] > 0.3  # a cross-entropy near log 2, not a squared error near 0.25
+
+
+def test_plain_gradient_descent_takes_exactly_one_gradient_step_per_minibatch():
+    # One step of optimizer="sgd" moves every weight by -learning_rate times the gradient of the first minibatch's
+    # loss, computed here by hand from the same initial network and the same data.
+    from l2l_lib.trainer import build_model, data_generator, training_batch
+    config = TrainConfig(family="boolean16", seq_len=12, batch_size=4, n_steps=1, eval_every=1, eval_sequences=4,
+                         optimizer="sgd", learning_rate=3.0)
+    start = build_model(config)
+    batch = training_batch(config, data_generator(config.seed, 1))
+    loss = torch.mean((start(batch.inputs) - batch.targets) ** 2)
+    grads = torch.autograd.grad(loss, list(start.parameters()))
+    trained = train(config, progress=False).model
+    for (name, before), grad, after in zip(start.named_parameters(), grads, trained.parameters()):
+        torch.testing.assert_close(after.detach(), (before - 3.0 * grad).detach(), atol=1e-6, rtol=0, msg=name)
+
+
+def test_learning_rate_range_depends_on_the_optimizer():
+    TrainConfig(optimizer="sgd", learning_rate=50.0)
+    with pytest.raises(ValueError, match=r"TrainConfig.learning_rate must be a number in \(0, 1\] for optimizer 'adam'"):
+        TrainConfig(learning_rate=50.0)
