@@ -847,3 +847,97 @@ def plot_switch_recovery(panels: Mapping[str, Mapping[str, tuple[np.ndarray, np.
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("MSE (band: 95% interval over streams)")
     return _legend_rows(fig, axes[0], title)
+
+
+# ----------------------------------------------------------------------------- per-function statements (continuous)
+def plot_per_function_errors(results: Mapping[str, object], *, criterion: float | None = None,
+                             criterion_label: str = "criterion", ymin: float | None = None,
+                             title: str | None = None) -> Figure:
+    """Error after k examples, per test function: its distribution over functions, one colour per learner.
+
+    Younger, Hochreiter & Conwell (2001) claim a network that learns *any* quadratic after about 30
+    examples: a statement about every function, so the figure shows the spread over functions, not only a
+    mean. Per learner: the median over functions (solid line with dots), a band from the median up to the
+    95th percentile, the 99th percentile (dashed) and the largest error (crosses).
+
+    Args:
+        results: learner label -> :class:`~l2l_lib.experiments.per_function.PerFunctionErrors` (anything
+            with ``ks`` and ``errors [n_functions, len(ks)]``).
+        criterion: an error level drawn as a horizontal line (e.g. a tenth of the constant predictor's MSE).
+        criterion_label: its legend label (the value is appended).
+        ymin: lower end of the error axis (e.g. 1e-7, so that an exact learner's 1e-15 does not squash the
+            others); errors at or below 0 are left off the logarithmic axis.
+        title: axes title.
+    """
+    check(len(results) > 0, "results", "a non-empty mapping label -> PerFunctionErrors", results)
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = fig.subplots()
+    all_ks: list[int] = []
+    for i, (label, result) in enumerate(results.items()):
+        ks = np.asarray(result.ks, dtype=float)
+        errors = np.asarray(result.errors, dtype=float)
+        check(errors.ndim == 2 and errors.shape[1] == ks.size, f"results[{label!r}].errors",
+              "an array [n_functions, len(ks)]", errors.shape)
+        median, p95, p99 = (np.where(v > 0, v, np.nan) for v in np.quantile(errors, [0.5, 0.95, 0.99], axis=0))
+        maximum = errors.max(0)
+        color = f"C{i % 10}"
+        ax.plot(ks, median, "o-", color=color, label=label)
+        ax.fill_between(ks, median, p95, color=color, alpha=0.2, linewidth=0)
+        ax.plot(ks, p99, "--", color=color, linewidth=1)
+        ax.plot(ks, np.where(maximum > 0, maximum, np.nan), "x", color=color)
+        all_ks.extend(int(k) for k in result.ks)
+    # one legend entry per learner (its colour), then what each mark means, in grey
+    ax.plot([], [], "o-", color="grey", label="median over functions")
+    ax.fill_between([], [], [], color="grey", alpha=0.3, linewidth=0, label="median to 95th percentile")
+    ax.plot([], [], "--", color="grey", linewidth=1, label="99th percentile")
+    ax.plot([], [], "x", color="grey", label="maximum")
+    if criterion is not None:
+        ax.axhline(criterion, color="black", linestyle=":", label=f"{criterion_label} ({criterion:.2g})")
+    ax.set_yscale("log")
+    if min(all_ks) > 0:
+        ax.set_xscale("log")
+    ax.set_xticks(sorted(set(all_ks)), [str(k) for k in sorted(set(all_ks))])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    if ymin is not None:
+        ax.set_ylim(bottom=ymin)
+    _label_curves(ax, "examples k seen before the query", "expected squared error per function", title)
+    return fig
+
+
+def plot_examples_to_criterion(counts: Mapping[str, object], *, title: str | None = None) -> Figure:
+    """Examples to criterion counted per test sequence: the share of sequences at criterion within x examples.
+
+    One step curve per learner (an empirical distribution function): at x, the share of the sequences whose
+    error has stayed at or below the criterion from at most x examples on. Where a curve ends below 1, the
+    rest of the sequences never reach it (the legend gives that share); a dot marks the median.
+
+    Args:
+        counts: learner label -> :class:`~l2l_lib.experiments.per_function.CriterionCounts` (anything with
+            ``examples [n]``, NaN for never, and ``seq_len``).
+        title: axes title.
+    """
+    check(len(counts) > 0, "counts", "a non-empty mapping label -> CriterionCounts", counts)
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = fig.subplots()
+    longest = 1
+    for i, (label, result) in enumerate(counts.items()):
+        examples = np.asarray(result.examples, dtype=float)
+        check(examples.ndim == 1 and examples.size > 0, f"counts[{label!r}].examples", "a non-empty 1-d array",
+              examples.shape)
+        longest = max(longest, int(result.seq_len))
+        reached = np.sort(examples[np.isfinite(examples)])
+        never = 1.0 - reached.size / examples.size
+        color = f"C{i % 10}"
+        x = np.concatenate([[0.0], reached, [float(result.seq_len)]])
+        y = np.concatenate([[0.0], np.arange(1, reached.size + 1) / examples.size, [reached.size / examples.size]])
+        ax.step(x, y, where="post", color=color, label=f"{label} (never: {100 * never:.3g}%)")
+        if reached.size >= examples.size / 2:
+            median = reached[int(np.ceil(examples.size / 2)) - 1]
+            ax.plot([median], [0.5], "o", color=color)
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:g}")  # 1, 10, 100 rather than 10^0, 10^1, 10^2
+    ax.set_xlim(0, longest)
+    ax.set_ylim(0, 1.02)
+    _label_curves(ax, "examples seen", "share of sequences at criterion", title)
+    return fig

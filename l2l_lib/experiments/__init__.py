@@ -7,7 +7,11 @@ the near-binary variant and Boolean-only training, the references), :mod:`~l2l_l
 recipe-search logs), :mod:`~l2l_lib.experiments.diversity` (task diversity and switches),
 :mod:`~l2l_lib.experiments.surgery` (learners vs recognisers, what each unit stores),
 :mod:`~l2l_lib.experiments.continuous` (semi-linear and quadratic against their reference learners),
-:mod:`~l2l_lib.experiments.learners` (every learner on every family). Reference learners come from
+:mod:`~l2l_lib.experiments.learners` (every learner on every family),
+:mod:`~l2l_lib.experiments.per_function` (per-function errors after k examples, examples to criterion per
+sequence, each continuous family's networks on the other's streams). Study modules are imported as modules
+(``from l2l_lib.experiments import per_function``), not re-exported here: the book re-runs a chapter when a
+library file it imports changes, and this ``__init__`` runs for every chapter. Reference learners come from
 :mod:`l2l_lib.reference_learners`, tables from :mod:`l2l_lib.tables`, figures from :mod:`l2l_lib.plots`.
 """
 
