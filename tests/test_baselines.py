@@ -466,8 +466,11 @@ def test_bayes_prior_weights_bet_on_the_heavy_functions_until_the_examples_rule_
 
 # ----------------------------------------------------------------------------- the registry of reference learners
 from l2l_lib.baselines import batch_gd_predictions, knn_predictions  # noqa: E402
-from l2l_lib.reference_learners import (BATCH_GD, CONSTANT, IDEAL, NEAREST_NEIGHBOURS, ONLINE_GD,  # noqa: E402
-                                        REFERENCE_NAMES, nearest_neighbours_k, reference_learners)
+from l2l_lib.reference_learners import (ALL_REFERENCE_NAMES, BATCH_GD, CONSTANT, IDEAL,  # noqa: E402
+                                        LEAST_SQUARES_ON_Y, LINEAR_RIDGE, LINEAR_RIDGE_PENALTY, MOMENT_MATCHED,
+                                        NEAREST_NEIGHBOURS, ONLINE_GD, REFERENCE_NAMES, RUNNING_MEAN,
+                                        family_reference_names, nearest_neighbours_k, reference_learners)
+from l2l_lib.tasks import DEFAULT_QUADRATIC_MAP  # noqa: E402
 
 
 def test_registry_lists_every_learner_in_order_with_its_family_specific_ideal():
@@ -499,19 +502,25 @@ def test_registry_nearest_neighbours_answer_the_last_answer_to_the_same_pattern_
                        knn_predictions(continuous, k=5))
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_registry_tunes_gradient_descent_on_the_tuning_streams_and_starts_every_call_alike():
     tuning = make_batch("semilinear", 16, 20, generator=gen(4))
     test = make_batch("semilinear", 4, 20, generator=gen(5))
     online, batch_gd = reference_learners("semilinear", tuning=tuning, names=(ONLINE_GD, BATCH_GD))
-    # the chosen rate is the one with the lowest MSE on the tuning streams, recomputed here
-    scores = {rate: float(((online_gd_predictions(tuning, learning_rate=rate, generator=gen(0))
-                             - tuning.targets) ** 2).mean()) for rate in online.tuning_scores}
-    assert online.tuning_scores == pytest.approx(scores)
-    assert online.learning_rate == min(scores, key=scores.get)
+    # the chosen rate and width are the ones with the lowest MSE on the tuning streams, recomputed here
+    scores = {(rate, width): float(((online_gd_predictions(tuning, hidden_size=width, learning_rate=rate,
+                                                           generator=gen(0)) - tuning.targets) ** 2).mean())
+              for rate, width in online.tuning.scores}
+    assert dict(online.tuning.scores) == pytest.approx(scores)
+    assert (online.learning_rate, online.hidden_size) == min(scores, key=scores.get)
+    assert online.tuning_scores == {r: v for (r, w), v in sorted(scores.items()) if w == online.hidden_size}
+    assert online.tuning.seq_len == 20 and online.tuning.n_sequences == 16 and batch_gd.tuning.n_sequences == 8
+    assert f"2-{online.hidden_size}-1" in online.about
     assert torch.equal(online(test), online(test))  # a fresh generator per call: same initial weights
-    assert torch.equal(online(test), online_gd_predictions(test, learning_rate=online.learning_rate, generator=gen(0)))
-    assert torch.equal(batch_gd(test), batch_gd_predictions(test, learning_rate=batch_gd.learning_rate,
-                                                            generator=gen(0)))
+    assert torch.equal(online(test), online_gd_predictions(test, hidden_size=online.hidden_size,
+                                                           learning_rate=online.learning_rate, generator=gen(0)))
+    assert torch.equal(batch_gd(test), batch_gd_predictions(test, hidden_size=batch_gd.hidden_size,
+                                                            learning_rate=batch_gd.learning_rate, generator=gen(0)))
 
 
 def test_registry_refuses_bad_requests():
@@ -523,6 +532,45 @@ def test_registry_refuses_bad_requests():
         reference_learners("semilinear", names=("least squares",))
     with pytest.raises(ValueError, match="family"):
         reference_learners("parity")
+    with pytest.raises(ValueError, match="names"):  # a continuous family's learner
+        reference_learners("boolean16", names=(MOMENT_MATCHED,))
+    with pytest.raises(ValueError, match="names"):  # the quadratic's, not the semi-linear's
+        reference_learners("semilinear", names=(RUNNING_MEAN,))
+    with pytest.raises(ValueError, match="quadratic_map"):
+        reference_learners("quadratic", names=(MOMENT_MATCHED,), quadratic_map="global")
+
+
+def test_registry_lists_each_familys_relevant_learners():
+    assert family_reference_names("boolean14") == REFERENCE_NAMES
+    for family in ("semilinear", "quadratic"):
+        names = family_reference_names(family)
+        assert set(REFERENCE_NAMES) <= set(names) and MOMENT_MATCHED in names
+        learners = reference_learners(family, names=[n for n in names if n not in (ONLINE_GD, BATCH_GD)])
+        assert all(r.about and r.learning_rate is None and r.tuning is None for r in learners)
+    assert LEAST_SQUARES_ON_Y in family_reference_names("semilinear")
+    assert {LINEAR_RIDGE, RUNNING_MEAN} <= set(family_reference_names("quadratic"))
+    assert set(ALL_REFERENCE_NAMES) == {n for f in ("boolean16", "semilinear", "quadratic")
+                                        for n in family_reference_names(f)}
+
+
+def test_registry_continuous_learners_are_the_library_functions_with_the_right_map():
+    from l2l_lib.continuous_learners import (linear_least_squares_predictions, moment_matched_predictions,
+                                             running_mean_predictions)
+    streams = make_batch("quadratic", 8, 12, generator=gen(8), quadratic_map="per_function")
+    default = reference_learners("quadratic", names=(MOMENT_MATCHED,))[0]
+    per_function, ridge, mean = reference_learners("quadratic", names=(MOMENT_MATCHED, LINEAR_RIDGE, RUNNING_MEAN),
+                                                   quadratic_map="per_function")
+    assert "per-function" in per_function.about and "fixed" in default.about
+    assert torch.equal(per_function(streams), moment_matched_predictions(streams, "per_function"))
+    assert torch.equal(default(streams), moment_matched_predictions(streams, DEFAULT_QUADRATIC_MAP))
+    assert not torch.allclose(per_function(streams), default(streams))
+    assert torch.equal(ridge(streams), linear_least_squares_predictions(streams, LINEAR_RIDGE_PENALTY))
+    assert torch.equal(mean(streams), running_mean_predictions(streams))
+    semilinear = make_batch("semilinear", 4, 9, generator=gen(9))
+    on_y, floor = reference_learners("semilinear", names=(LEAST_SQUARES_ON_Y, MOMENT_MATCHED))
+    assert "no logit" in on_y.about and "logit space" in floor.about
+    assert torch.equal(on_y(semilinear), linear_least_squares_predictions(semilinear, LINEAR_RIDGE_PENALTY))
+    assert torch.equal(floor(semilinear), moment_matched_predictions(semilinear))
 
 
 def test_online_and_batch_gd_start_from_the_same_network():
@@ -553,3 +601,89 @@ def test_online_and_batch_gd_start_from_the_same_network():
 def test_argument_checks_name_the_parameter_and_what_it_may_be(call, name):
     with pytest.raises(ValueError, match=name):
         call(make_batch("semilinear", 2, 4, generator=gen(0)))
+
+
+# ----------------------------------------------------------------------------- searching step size and width
+from l2l_lib.baselines import _search_grid, search_batch_gd, search_online_gd  # noqa: E402
+
+
+def bowl(rate: float, width: int) -> float:
+    """A made-up error surface: best near rate 20 (between 10 and 31.6) and width 10."""
+    return (math.log10(rate) - 1.3) ** 2 + (width - 10) ** 2 / 100
+
+
+def test_search_extends_the_rate_grid_outward_until_the_best_rate_is_interior():
+    calls: list[tuple[float, int]] = []
+
+    def score(rate, width):
+        calls.append((rate, width))
+        return bowl(rate, width)
+
+    rate, width, scores, edge_hit, interior = _search_grid(score, (5, 10, 20), (0.01, 0.1, 1.0), full_grid=True,
+                                                           start_width=5, max_extensions=4)
+    # the grid's best is the edge 1.0 at width 10; then 10 (still the best), then 100 (worse): interior
+    assert calls[:9] == [(r, w) for w in (5, 10, 20) for r in (0.01, 0.1, 1.0)]
+    assert calls[9:] == [(10.0, 10), (100.0, 10)]
+    assert (rate, width, edge_hit, interior) == (10.0, 10, True, True)
+    assert scores == {c: bowl(*c) for c in calls}
+    # out of extensions while still at the edge: recorded
+    rate, width, scores, edge_hit, interior = _search_grid(bowl, (5, 10, 20), (0.01, 0.1, 1.0), full_grid=True,
+                                                           start_width=5, max_extensions=1)
+    assert (rate, width, edge_hit, interior) == (10.0, 10, True, False) and len(scores) == 10
+    # an interior optimum needs no extension; a diverging candidate scores inf
+    rate, width, scores, edge_hit, interior = _search_grid(
+        lambda r, w: math.nan if r > 50 else bowl(r, w), (10,), (3.0, 30.0, 300.0), full_grid=True, start_width=10,
+        max_extensions=4)
+    assert (rate, edge_hit, interior) == (30.0, False, True) and scores[(300.0, 10)] == math.inf
+
+
+def test_search_by_coordinates_tries_rates_then_widths_then_rates_at_the_best_width():
+    calls: list[tuple[float, int]] = []
+
+    def score(rate, width):
+        calls.append((rate, width))
+        return bowl(rate, width)
+
+    rate, width, scores, edge_hit, interior = _search_grid(score, (5, 10, 20, 40), (3.0, 30.0, 300.0),
+                                                           full_grid=False, start_width=20, max_extensions=4)
+    assert calls == [(3.0, 20), (30.0, 20), (300.0, 20), (30.0, 5), (30.0, 10), (30.0, 40), (300.0, 10),
+                     (3.0, 10)]
+    assert (rate, width, edge_hit, interior) == (30.0, 10, False, True)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_search_online_gd_scores_every_rate_and_width_from_the_same_initial_weights():
+    batch = make_batch("quadratic", 8, 25, generator=gen(30))
+    result = search_online_gd(batch, widths=(3, 8), rates=(0.1, 1.0, 10.0), seed=2)
+    assert {(r, w) for r, w in result.scores} >= {(r, w) for r in (0.1, 1.0, 10.0) for w in (3, 8)}
+    for (rate, width), value in result.scores.items():
+        again = online_gd_predictions(batch, hidden_size=width, learning_rate=rate, generator=gen(2))
+        assert value == pytest.approx(squared_error(again, batch).mean().item(), rel=1e-6)
+    assert result.mse == min(result.scores.values())
+    best_rates = list(result.rate_scores())
+    assert best_rates == sorted(best_rates) and best_rates[0] < result.learning_rate < best_rates[-1]
+    assert result.interior and result.learner == "online" and (result.n_sequences, result.seq_len) == (8, 25)
+    with pytest.raises(ValueError, match="rates"):
+        search_online_gd(batch, rates=(1.0,))
+    with pytest.raises(ValueError, match="widths"):
+        search_online_gd(batch, widths=(0,))
+    with pytest.raises(ValueError, match="max_extensions"):
+        search_online_gd(batch, max_extensions=-1)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_search_batch_gd_uses_the_first_streams_and_records_the_search():
+    batch = make_batch("semilinear", 12, 15, generator=gen(31))
+    result = search_batch_gd(batch, widths=(3, 6), rates=(0.3, 3.0), start_width=6, n_sequences=5,
+                             steps_per_example=3, seed=1)
+    assert (result.learner, result.n_sequences, result.seq_len) == ("batch", 5, 15)
+    first = make_batch("semilinear", 12, 15, generator=gen(31))
+    first = type(first)(first.family, first.inputs[:5], first.targets[:5], None, first.coefficients[:5],
+                        first.segment_starts[:5])
+    for (rate, width), value in result.scores.items():
+        again = batch_gd_predictions(first, hidden_size=width, learning_rate=rate, steps_per_example=3,
+                                     generator=gen(1))
+        assert value == pytest.approx(squared_error(again, first).mean().item(), rel=1e-6)
+    assert (result.learning_rate, result.hidden_size) == min(result.scores, key=result.scores.get)
+    assert result.interior == (min(result.rate_scores()) < result.learning_rate < max(result.rate_scores()))
+    assert result.edge_hit == any(not 0.3 <= r <= 3.0 for r, _ in result.scores)
