@@ -1,26 +1,29 @@
-"""The paper's quadratic-function network (l2l_lib.paper_net): weight counts, the reading search, and the
-1997 LSTM cell against a hand computation."""
+"""The paper's quadratic-function network (l2l_lib.paper_net): weight counts, the reading search, the
+1997 LSTM cell against a hand computation, and the fused C kernel against the step-by-step reference
+(predictions, gradients, finite differences)."""
 
 import numpy as np
 import pytest
 import torch
 
+from l2l_lib import paper_net
 from l2l_lib.paper_net import (PAPER_READING, PAPER_WEIGHTS, READINGS, PaperQuadraticNet, Reading,
-                               closest_readings, count_weights, reading_grid)
+                               closest_readings, count_weights, load_kernel, reading_grid)
 
 torch.set_num_threads(1)
 
 BUILDABLE = [name for name, r in READINGS.items() if not (r.forget_gate or r.peepholes)]
+needs_kernel = pytest.mark.skipif(load_kernel() is None, reason="no C compiler: the fused kernel is unavailable")
 
 
 def sig(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def randomised(reading, seed=0, scale=1.0):
+def randomised(reading, seed=0, scale=1.0, backend="auto"):
     """A model whose every weight is ~ U[-scale, scale], so that no unit sits near its midpoint."""
     torch.manual_seed(seed)
-    model = PaperQuadraticNet(reading)
+    model = PaperQuadraticNet(reading, backend=backend)
     with torch.no_grad():
         for p in model.parameters():
             p.uniform_(-scale, scale)
@@ -32,7 +35,7 @@ def hand_run(model, x):
     r = model.reading
     n_in, n_c, n_g, n_h, n_b = r.n_inputs, r.n_cells, r.n_gates, r.n_hidden, r.n_blocks
     units = n_g + n_c
-    params = {name: p.detach().double().numpy() for name, p in model.named_parameters()}
+    params = {name: p.detach().double().numpy() for name, p in model.blocks().items()}
 
     def w(name, shape):
         return params.get(name, np.zeros(shape))
@@ -127,7 +130,7 @@ def test_forward_matches_hand_computation(name):
     expected = hand_run(model, x.double().numpy())
     got = model(x).detach().double().numpy()
     np.testing.assert_allclose(got, expected, atol=2e-6)
-    np.testing.assert_allclose(model.trace(x).predictions.detach().numpy(), got, atol=0)
+    np.testing.assert_allclose(model.trace(x).predictions.detach().numpy(), got, atol=1e-6)  # the reference
     assert np.ptp(expected) > 1e-3  # the outputs move, so the comparison means something
 
 
@@ -180,11 +183,25 @@ def test_initialisation():
     expected_out_gate_bias = -(1.0 + torch.arange(n_b) * 6 // n_b)  # the paper's 6 units: -1, ..., -6
     assert torch.equal(model.gate_bias[n_b:].detach(), expected_out_gate_bias.float())
     assert expected_out_gate_bias.tolist() == [-1, -1, -2, -2, -3, -3, -4, -4, -5, -5, -6, -6]
-    others = [p for name, p in model.named_parameters() if name != "gate_bias"] + [model.gate_bias[:n_b]]
+    others = [p for name, p in model.blocks().items() if name != "gate_bias"] + [model.gate_bias[:n_b]]
     assert all(p.abs().max() <= 0.1 for p in others)
+    assert all(p.abs().min() < 0.01 and p.abs().max() > 0.09 for p in others if p.numel() >= 40)  # U[-0.1, 0.1]
     torch.manual_seed(6)
     again = PaperQuadraticNet()
-    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))  # global RNG
+    assert torch.equal(model.weights, again.weights)  # global RNG
+
+
+def test_one_flat_parameter_and_its_blocks():
+    """state_dict: one tensor ``weights``; the named blocks are views of it, in WEIGHT_BLOCKS order."""
+    model = PaperQuadraticNet()
+    assert list(model.state_dict()) == ["weights"] and model.weights.shape == (PAPER_WEIGHTS,)
+    blocks = model.blocks()
+    assert list(blocks) == [n for n in paper_net.WEIGHT_BLOCKS if n in blocks]
+    assert torch.equal(torch.cat([b.reshape(-1) for b in blocks.values()]), model.weights.detach())
+    assert model.lstm_w_gates is None and model.lstm_w_hidden.shape == (40, 36)  # per_cell_gates: LSTM sees no gates
+    with torch.no_grad():
+        model.output_bias[0] = 7.0
+    assert model.weights[-1] == 7.0
 
 
 @pytest.mark.parametrize("name", ["per_cell_gates", "all_to_all"])
@@ -192,10 +209,98 @@ def test_gradients_reach_every_parameter(name):
     torch.manual_seed(7)
     model = PaperQuadraticNet(READINGS[name])
     model(torch.rand(3, 6, 3)).sub(0.3).square().mean().backward()
-    for pname, p in model.named_parameters():
-        assert p.grad is not None, pname
-        assert torch.isfinite(p.grad).all(), pname
-        assert p.grad.abs().max() > 0, pname
+    for pname, grad in model.blocks(model.weights.grad).items():
+        assert torch.isfinite(grad).all(), pname
+        assert grad.abs().max() > 0, pname
+
+
+# --- the fused kernel against the reference loop -----------------------------------------------------------
+
+def twins(name, seed, dtype, scale=0.7):
+    """The same random weights behind the kernel and behind the reference loop."""
+    kernel = randomised(READINGS[name], seed=seed, scale=scale, backend="kernel").to(dtype)
+    reference = PaperQuadraticNet(READINGS[name], backend="reference").to(dtype)
+    reference.load_state_dict(kernel.state_dict())
+    return kernel, reference
+
+
+def loss_and_grads(model, x, y):
+    """The loss and its gradient, block by block."""
+    loss = (model(x) - y).square().mean()
+    (grad,) = torch.autograd.grad(loss, [model.weights])
+    return loss.detach(), list(model.blocks(grad).values())
+
+
+@needs_kernel
+@pytest.mark.parametrize("name", BUILDABLE)
+@pytest.mark.parametrize("batch, steps", [(3, 9), (17, 5), (1, 1)])  # 17: the kernel pads the batch to 32
+def test_kernel_matches_reference_float64(name, batch, steps):
+    kernel, reference = twins(name, seed=batch + steps, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(batch)
+    x = torch.rand(batch, steps, 3, generator=gen, dtype=torch.float64) * 2 - 1
+    y = torch.rand(batch, steps, 1, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(kernel(x), reference(x), atol=1e-13, rtol=0)
+    (loss_k, grads_k), (loss_r, grads_r) = loss_and_grads(kernel, x, y), loss_and_grads(reference, x, y)
+    for pname, g_k, g_r in zip(kernel.blocks(), grads_k, grads_r):
+        torch.testing.assert_close(g_k, g_r, atol=1e-13, rtol=1e-10, msg=pname)
+    assert max(g.abs().max() for g in grads_r) > 1e-3  # the gradients are not all ~0
+
+
+@needs_kernel
+def test_kernel_matches_reference_float32_on_a_training_batch():
+    """The trainer's case: float32, batch 16, 200 steps, the paper's reading at its initialisation."""
+    torch.manual_seed(11)
+    kernel = PaperQuadraticNet(backend="kernel")
+    reference = PaperQuadraticNet(backend="reference")
+    reference.load_state_dict(kernel.state_dict())
+    gen = torch.Generator().manual_seed(12)
+    x, y = torch.rand(16, 200, 3, generator=gen), torch.rand(16, 200, 1, generator=gen)
+    torch.testing.assert_close(kernel(x), reference(x), atol=1e-6, rtol=0)
+    (_, grads_k), (_, grads_r) = loss_and_grads(kernel, x, y), loss_and_grads(reference, x, y)
+    for pname, g_k, g_r in zip(kernel.blocks(), grads_k, grads_r):
+        torch.testing.assert_close(g_k, g_r, atol=1e-6, rtol=1e-4, msg=pname)
+
+
+@needs_kernel
+@pytest.mark.parametrize("cells_per_block", [1, 2])
+def test_kernel_backward_matches_finite_differences(cells_per_block):
+    """gradcheck of the hand-written backward pass (float64, a tiny network, every input of the kernel)."""
+    n_c, n_g, n_h = 4, 2 * 4 // cells_per_block, 3
+    n_cols = n_c + n_g + n_h + 1
+    gen = torch.Generator().manual_seed(13)
+
+    def rand(*shape):
+        return (torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1).requires_grad_()
+
+    args = (rand(2, 5, n_cols), rand(n_cols, n_cols), rand(n_c + n_g, n_h + 1), rand(n_h))
+    assert torch.autograd.gradcheck(
+        lambda *a: paper_net._KernelRun.apply(*a, n_c, n_g, n_h, cells_per_block), args, eps=1e-6, atol=1e-8)
+
+
+def test_squashings_are_tanh_after_rescaling():
+    """What the kernel computes instead of the 1997 squashings: g(z) = 2 tanh(z/2), h(s) = tanh(s/2)."""
+    z = torch.linspace(-30, 30, 2001, dtype=torch.float64)
+    torch.testing.assert_close(paper_net.squash_cell_input(z), 2 * torch.tanh(z / 2), atol=1e-15, rtol=0)
+    torch.testing.assert_close(paper_net.squash_cell_output(z), torch.tanh(z / 2), atol=1e-15, rtol=0)
+
+
+def test_without_kernel_auto_uses_the_reference(monkeypatch):
+    torch.manual_seed(14)
+    model = PaperQuadraticNet()
+    x = torch.rand(2, 6, 3)
+    expected = PaperQuadraticNet(backend="reference")
+    expected.load_state_dict(model.state_dict())
+    monkeypatch.setattr(paper_net, "load_kernel", lambda: None)
+    assert torch.equal(model(x), expected(x))
+    with pytest.raises(RuntimeError, match="kernel"):
+        PaperQuadraticNet(backend="kernel")(x)
+
+
+def test_kernel_needs_cpu_floating_inputs():
+    with pytest.raises(ValueError, match="backend 'kernel'"):
+        PaperQuadraticNet(backend="kernel")(torch.zeros(2, 3, 3, dtype=torch.float16))
+    auto = PaperQuadraticNet().to(torch.bfloat16)  # auto: the reference runs what the kernel cannot
+    assert auto(torch.rand(2, 3, 3, dtype=torch.bfloat16)).shape == (2, 3, 1)
 
 
 # --- argument checks -----------------------------------------------------------------------------------
@@ -205,6 +310,7 @@ def test_gradients_reach_every_parameter(name):
     (lambda: PaperQuadraticNet(READINGS["forget_gate_all_to_all"]), "reading"),
     (lambda: PaperQuadraticNet(Reading(peepholes=True)), "reading"),
     (lambda: PaperQuadraticNet(init_range=0.0), "init_range"),
+    (lambda: PaperQuadraticNet(backend="fast"), "backend"),
     (lambda: Reading(n_blocks=5), "n_blocks"),
     (lambda: Reading(n_cells=0), "n_cells"),
     (lambda: Reading(n_hidden=2.5), "n_hidden"),
