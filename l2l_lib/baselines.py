@@ -656,7 +656,7 @@ def _check_search(widths: Sequence[int], rates: Sequence[float], max_extensions:
     check_int("max_extensions", max_extensions, minimum=0)
 
 
-def _first_sequences(batch: Batch, n: int) -> Batch:
+def first_sequences(batch: Batch, n: int) -> Batch:
     """The first ``n`` streams of ``batch``."""
     if n >= batch.batch_size:
         return batch
@@ -731,7 +731,7 @@ def search_batch_gd(batch: Batch, *, widths: Sequence[int] = GD_WIDTHS, rates: S
     check_int("start_width", start_width)
     check_int("n_sequences", n_sequences)
     check_int("steps_per_example", steps_per_example, minimum=0)
-    streams = _first_sequences(batch, n_sequences)
+    streams = first_sequences(batch, n_sequences)
     widths = tuple(widths) if start_width in widths else (start_width, *widths)
     rate, width, scores, edge_hit, interior = _search_grid(
         lambda r, w: _mse(streams, batch_gd_predictions(streams, hidden_size=w, learning_rate=r,

@@ -14,7 +14,7 @@ from l2l_lib.train import train_packed
 
 # One pack per family, the cheapest of each (minutes on one core).
 SAMPLE = {"boolean16": "first_run", "boolean14": "boolean14", "semilinear": "semilinear",
-          "quadratic": "quadratic_fixed_map"}
+          "quadratic": "quadratic"}
 
 
 @pytest.mark.slow

@@ -9,31 +9,44 @@ reconstructed 2001 network's early learning. Each function returns a frozen data
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import torch
 from torch import nn
 
+from ..baselines import first_sequences
 from ..evaluate import (Evaluation, SeedSummary, evaluate_predictions, evaluation_batch, examples_to_criterion,
                         learnt_function, predict, summarise_seeds)
 from ..paper_net import PAPER_WEIGHTS, READINGS, count_weights, reading_grid
-from ..reference_learners import CONSTANT, IDEAL, ONLINE_GD, ReferenceLearner, reference_learners
+from ..reference_learners import (BATCH_GD, NEAREST_NEIGHBOURS, ONLINE_GD, ReferenceLearner, family_reference_names,
+                                  reference_learners)
 from ..tables import markdown_table
 from ..tasks import CONTINUOUS_FAMILIES, DEFAULT_QUADRATIC_MAP, Batch
 from ..train import TrainResult
 from ..validation import check, check_choice, check_int
-from .common import evaluate_runs
+from .per_function import (CRITERION_FRACTION, CRITERION_WINDOW, CriterionCounts, median_ratio, pool_counts,
+                           sequence_examples_to_criterion)
 
-#: The reference learners the continuous chapters compare with (the learners chapter adds more).
-CHAPTER_REFERENCES: tuple[str, ...] = (IDEAL, ONLINE_GD, CONSTANT)
-# "Learnt" means an error that stays at or below this fraction of the constant predictor's.
-CRITERION_FRACTION = 0.1
 # Which streams: the test streams (seed 1) are never used to tune a reference learner (seed 2).
 TEST_SEED, TUNING_SEED, TRACE_SEED, SURFACE_SEED = 1, 2, 3, 4
-# Gradient-descent step sizes are tuned on 64 sequences of at most 200 examples: enough to rank the
-# candidate rates, at a fifth of the cost of the test sequences.
-TUNING_SEQUENCES, TUNING_MAX_LEN = 64, 200
+# Gradient-descent step sizes and widths are tuned on 32 streams as long as the test streams (Hochreiter et
+# al. 2001 test on T = 1000; a rate tuned on short streams is too large for long ones).
+TUNING_SEQUENCES = 32
+# Batch gradient descent refits every example seen after each new one (O(T^2) gradient steps per stream): it is
+# scored on the first BATCH_GD_TEST_SEQUENCES test streams only, and the comparison records how many.
+BATCH_GD_TEST_SEQUENCES = 32
+GRADIENT_LEARNERS: tuple[str, ...] = (ONLINE_GD, BATCH_GD)
+
+
+def chapter_references(family: str) -> tuple[str, ...]:
+    """The reference learners a continuous chapter compares with: the family's relevant learners
+    (:func:`~l2l_lib.reference_learners.family_reference_names`) but nearest neighbours (the learners chapter's)."""
+    check_choice("family", family, CONTINUOUS_FAMILIES)
+    return tuple(n for n in family_reference_names(family) if n != NEAREST_NEIGHBOURS)
 
 
 def examples_text(examples: int | None | Sequence[int | None]) -> str:
@@ -44,20 +57,20 @@ def examples_text(examples: int | None | Sequence[int | None]) -> str:
 
 
 def tuned_references(family: str, *, seq_len: int, quadratic_map: str = DEFAULT_QUADRATIC_MAP,
-                     names: Sequence[str] = CHAPTER_REFERENCES) -> list[ReferenceLearner]:
+                     names: Sequence[str] | None = None) -> list[ReferenceLearner]:
     """The reference learners of a continuous family, gradient descent tuned on streams of their own.
 
     Args:
         family: ``"semilinear"`` or ``"quadratic"``.
-        seq_len: the test sequences' length; the tuning sequences are at most 200 examples long.
-        quadratic_map: the output map of the tuning streams (quadratic family).
-        names: which learners (:data:`l2l_lib.reference_learners.REFERENCE_NAMES`).
+        seq_len: the test sequences' length; the :data:`TUNING_SEQUENCES` tuning streams have the same length.
+        quadratic_map: the output map of the tuning streams and of the moment-matched learner (quadratic).
+        names: which learners (default :func:`chapter_references`).
     """
     check_choice("family", family, CONTINUOUS_FAMILIES)
-    tuning_len = min(check_int("seq_len", seq_len), TUNING_MAX_LEN)
-    tuning = evaluation_batch(family, n_sequences=TUNING_SEQUENCES, seq_len=tuning_len, seed=TUNING_SEED,
+    tuning = evaluation_batch(family, n_sequences=TUNING_SEQUENCES, seq_len=check_int("seq_len", seq_len),
+                              seed=TUNING_SEED, quadratic_map=quadratic_map)
+    return reference_learners(family, tuning=tuning, names=chapter_references(family) if names is None else names,
                               quadratic_map=quadratic_map)
-    return reference_learners(family, tuning=tuning, names=names)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,11 @@ class Comparison:
             (:func:`~l2l_lib.evaluate.examples_to_criterion`; None: never within the sequence).
         reference_examples: the same per reference learner.
         learners: reference learner name -> the learner (its tuned step size, for the gradient learners).
+        lstm_counts: examples to criterion counted per test sequence, every network's sequences pooled
+            (:func:`~l2l_lib.experiments.per_function.criterion_counts`).
+        reference_counts: the same per reference learner.
+        reference_sequences: reference learner name -> how many test streams it was scored on (all but batch
+            gradient descent: :data:`BATCH_GD_TEST_SEQUENCES`).
     """
 
     lstm: tuple[Evaluation, ...]
@@ -84,11 +102,19 @@ class Comparison:
     lstm_examples: tuple[int | None, ...]
     reference_examples: Mapping[str, int | None]
     learners: Mapping[str, ReferenceLearner]
+    lstm_counts: CriterionCounts
+    reference_counts: Mapping[str, CriterionCounts]
+    reference_sequences: Mapping[str, int]
 
     @property
     def normalised_mse(self) -> float:
         """The networks' mean MSE divided by the constant predictor's (mean over seeds of the ratio)."""
         return float(np.mean([e.normalised_mse for e in self.lstm]))
+
+    @property
+    def median_mse(self) -> float:
+        """The median over seeds of the networks' test MSE."""
+        return float(np.median([e.mse for e in self.lstm]))
 
     def mse_by_position(self) -> dict[str, np.ndarray]:
         """Learner -> error after k examples: ``"LSTM"`` ``[n_seeds, T]``, each reference ``[T]``."""
@@ -104,6 +130,43 @@ class Comparison:
         """Whether reference learner ``name`` has a lower MSE than the networks' mean."""
         return self.references[name].mse < self.summary.mean
 
+    @property
+    def best_gradient_learner(self) -> str:
+        """The tuned gradient-descent learner (online or batch) with the lower test MSE."""
+        present = [n for n in GRADIENT_LEARNERS if n in self.references]
+        check(len(present) > 0, "references", f"at least one of {GRADIENT_LEARNERS}", tuple(self.references))
+        return min(present, key=lambda n: self.references[n].mse)
+
+    def examples_ratio(self, name: str) -> float:
+        """How many times more examples reference ``name``'s median test sequence needs to reach the criterion
+        than the networks' median sequence (:func:`~l2l_lib.experiments.per_function.median_ratio`)."""
+        return median_ratio(self.reference_counts[name], self.lstm_counts)
+
+    def table(self) -> str:
+        """Markdown table: every learner's test MSE, normalised MSE, and examples to criterion per sequence."""
+        def count(c: float) -> str:
+            return "never" if np.isinf(c) else f"{c:.0f}"
+        rows = [[f"LSTM (median of {len(self.lstm)} seeds)", f"{self.median_mse:.2e}",
+                 f"{self.median_mse / self.constant_mse:.3f}", count(self.lstm_counts.median),
+                 count(self.lstm_counts.quantile(0.9)), str(self.lstm_counts.n // len(self.lstm))]]
+        for name, e in self.references.items():
+            label = name if self.learners[name].hidden_size is None else (
+                f"{name} (width {self.learners[name].hidden_size}, step {self.learners[name].learning_rate:g})")
+            c = self.reference_counts[name]
+            rows.append([label, f"{e.mse:.2e}", f"{e.normalised_mse:.3f}", count(c.median), count(c.quantile(0.9)),
+                         str(self.reference_sequences[name])])
+        return markdown_table(["learner", "test MSE", "÷ constant", "examples to criterion: median",
+                               "90th percentile", "test streams"], rows)
+
+
+def _counts(batch: Batch, predictions: torch.Tensor, criterion: float) -> CriterionCounts:
+    """Examples to criterion per stream of ``batch`` from a learner's ``predictions [B, T, 1]`` (the window is
+    :data:`~l2l_lib.experiments.per_function.CRITERION_WINDOW`, or T for shorter streams)."""
+    squared = ((predictions[..., 0].double() - batch.targets[..., 0].double()) ** 2).numpy()
+    window = min(CRITERION_WINDOW, batch.seq_len)
+    return CriterionCounts(sequence_examples_to_criterion(squared, criterion, window), criterion, window,
+                           batch.seq_len)
+
 
 def compare(runs: Sequence[TrainResult], batch: Batch, references: Sequence[ReferenceLearner], *,
             target: float) -> Comparison:
@@ -116,16 +179,25 @@ def compare(runs: Sequence[TrainResult], batch: Batch, references: Sequence[Refe
         target: the MSE a seed must reach to count as a success (:attr:`SeedSummary.n_success`).
     """
     check(len(runs) > 0, "runs", "at least one trained network", runs)
-    lstm = tuple(evaluate_runs(runs, batch))
-    scored = {r.name: evaluate_predictions(batch, predict(r, batch)) for r in references}
+    lstm_predictions = [predict(run.model, batch) for run in runs]
+    lstm = tuple(evaluate_predictions(batch, p) for p in lstm_predictions)
     constant_mse = lstm[0].constant_mse
     criterion = CRITERION_FRACTION * constant_mse
+    scored, counts, n_streams = {}, {}, {}
+    for learner in references:
+        streams = first_sequences(batch, BATCH_GD_TEST_SEQUENCES) if learner.name == BATCH_GD else batch
+        predictions = predict(learner, streams)
+        scored[learner.name] = evaluate_predictions(streams, predictions)
+        counts[learner.name] = _counts(streams, predictions, criterion)
+        n_streams[learner.name] = streams.batch_size
+    lstm_counts = pool_counts([_counts(batch, p, criterion) for p in lstm_predictions])
     return Comparison(
         lstm=lstm, references=scored, summary=summarise_seeds([e.mse for e in lstm], target),
         constant_mse=constant_mse, criterion=criterion,
         lstm_examples=tuple(examples_to_criterion(e.mse_by_position, criterion) for e in lstm),
         reference_examples={name: examples_to_criterion(e.mse_by_position, criterion) for name, e in scored.items()},
-        learners={r.name: r for r in references})
+        learners={r.name: r for r in references}, lstm_counts=lstm_counts, reference_counts=counts,
+        reference_sequences=n_streams)
 
 
 @dataclass(frozen=True)
@@ -218,3 +290,90 @@ def early_learning(long_runs: Sequence[TrainResult], short_runs: Sequence[TrainR
     at = [float(np.interp(n_steps, r.history.steps, r.history.val_mse)) for r in long_runs]
     return EarlyLearning(n_steps=n_steps, short_val=float(np.mean([r.history.val_mse[-1] for r in short_runs])),
                          long_val_at=float(np.mean(at)))
+
+
+# A run has left the running-mean plateau when its kept validation error is at most this fraction of the running
+# mean's error on streams of the training length (fixed before the 25 000-step runs of the 2001 network).
+PLATEAU_FRACTION = 0.5
+PLATEAU_SEED = 5
+
+
+@dataclass(frozen=True)
+class PlateauEscape:
+    """Whether meta-training runs left the plateau of a learner that only tracks the mean of its targets.
+
+    Attributes:
+        plateau_mse: the running mean's MSE (:func:`~l2l_lib.continuous_learners.running_mean_predictions`) on
+            streams of the training length and output map.
+        final_val: run label -> each seed's validation MSE of the kept weights (fresh functions, training length).
+        left: run label -> per seed, whether ``final_val <= PLATEAU_FRACTION * plateau_mse``.
+        first_step_below: run label -> per seed, the first evaluation step at or below that level (None: never).
+        seconds_per_step: run label -> mean wall-clock seconds per optimiser step over its seeds (this machine).
+        n_steps: run label -> optimiser steps trained.
+    """
+
+    plateau_mse: float
+    final_val: Mapping[str, tuple[float, ...]]
+    left: Mapping[str, tuple[bool, ...]]
+    first_step_below: Mapping[str, tuple[int | None, ...]]
+    seconds_per_step: Mapping[str, float]
+    n_steps: Mapping[str, int]
+
+    def verdict(self, label: str) -> str:
+        """``"all 2 seeds left the plateau"``, ``"1 of 2 seeds left the plateau"`` or ``"no seed left the
+        plateau"`` (chosen by :attr:`left`)."""
+        left = self.left[label]
+        if all(left):
+            return f"all {len(left)} seeds left the plateau" if len(left) > 1 else "it left the plateau"
+        if not any(left):
+            return "no seed left the plateau" if len(left) > 1 else "it did not leave the plateau"
+        return f"{sum(left)} of {len(left)} seeds left the plateau"
+
+
+def plateau_escape(runs: Mapping[str, Sequence[TrainResult]], *, n_sequences: int = 256) -> PlateauEscape:
+    """Did each group of runs leave the running-mean plateau (see :class:`PlateauEscape`)?
+
+    Args:
+        runs: label -> trained runs of one continuous family, one map and one training length (all groups alike).
+        n_sequences: streams on which the running mean's error is measured.
+    """
+    from ..continuous_learners import running_mean_predictions
+    check(len(runs) > 0 and all(len(r) > 0 for r in runs.values()), "runs", "label -> non-empty runs", runs)
+    config = next(iter(runs.values()))[0].config
+    streams = evaluation_batch(config.family, n_sequences=n_sequences, seq_len=config.seq_len, seed=PLATEAU_SEED,
+                               quadratic_map=config.quadratic_map)
+    plateau = float(((running_mean_predictions(streams) - streams.targets) ** 2).mean())
+    level = PLATEAU_FRACTION * plateau
+    final, left, first, speed, steps = {}, {}, {}, {}, {}
+    for label, group in runs.items():
+        kept = tuple(float(min(r.history.val_mse)) if r.config.keep_best else float(r.history.val_mse[-1])
+                     for r in group)
+        final[label] = kept
+        left[label] = tuple(v <= level for v in kept)
+        first[label] = tuple(next((int(s) for s, v in zip(r.history.steps, r.history.val_mse) if v <= level), None)
+                             for r in group)
+        speed[label] = float(np.mean([r.wall_time / max(r.config.n_steps, 1) for r in group]))
+        steps[label] = group[0].config.n_steps
+    return PlateauEscape(plateau_mse=plateau, final_val=final, left=left, first_step_below=first,
+                         seconds_per_step=speed, n_steps=steps)
+
+
+#: The 2001 network's speed measurement (benchmarks/paper_net_speed.py writes it).
+PAPER_NET_SPEED = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "paper_net_speed.json"
+
+
+@dataclass(frozen=True)
+class KernelSpeed:
+    """Milliseconds per training step of the 2001 network (batch 16, sequences of 200, one thread): the Python
+    loop over time steps (old) against the fused C kernel (new), medians of interleaved repeats."""
+
+    old_ms: float
+    new_ms: float
+    ratio: float
+
+
+def paper_net_speed(path: str | Path = PAPER_NET_SPEED) -> KernelSpeed:
+    """The measurement of ``benchmarks/paper_net_speed.py`` (see :class:`KernelSpeed`)."""
+    record = json.loads(Path(path).read_text())
+    return KernelSpeed(old_ms=float(record["old_ms_median"]), new_ms=float(record["new_ms_median"]),
+                       ratio=float(record["speedup_ratio_of_medians"]))

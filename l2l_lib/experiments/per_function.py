@@ -38,7 +38,6 @@ from ..tables import markdown_table
 from ..tasks import CONTINUOUS_FAMILIES, DEFAULT_QUADRATIC_MAP, Batch, family_mean, function_values
 from ..train import TrainResult
 from ..validation import check, check_choice, check_int, check_number
-from .continuous import CRITERION_FRACTION
 
 #: The numbers of examples at which the per-function errors are reported (issue: k = 5, 10, 30, 100).
 DEFAULT_KS: tuple[int, ...] = (5, 10, 30, 100)
@@ -49,6 +48,8 @@ DEFAULT_QUERIES = 32
 #: Sequence-steps per call of the learner in :func:`per_function_errors` (functions x queries x (k + 1)):
 #: 2^19 steps of a 40-unit LSTM keep its activations near 100 MB.
 DEFAULT_CHUNK_STEPS = 2**19
+# "Learnt" means an error that stays at or below this fraction of the constant predictor's.
+CRITERION_FRACTION = 0.1
 #: The per-sequence error is averaged over this many consecutive steps before it is compared with the
 #: criterion. A single step's squared error depends on where its input falls (a corner of the square, far
 #: from the examples, costs several times the mean), so "every later step at or below the criterion" would
@@ -188,6 +189,35 @@ class PerFunctionErrors:
             for row, count in zip(rows, self.share_within(threshold)):
                 row.append(f"{_percent(count.rate)} ({_percent(count.low)}–{_percent(count.high)})")
         return markdown_table(headers, rows)
+
+
+def pool_errors(errors: Sequence[PerFunctionErrors]) -> PerFunctionErrors:
+    """Several networks' (e.g. seeds') per-function errors on the same test functions as one distribution over
+    (network, function) pairs; they must share ``ks`` and ``n_queries``."""
+    check(len(errors) > 0, "errors", "a non-empty sequence of PerFunctionErrors", errors)
+    first = errors[0]
+    check(all((e.ks, e.n_queries) == (first.ks, first.n_queries) for e in errors), "errors",
+          "PerFunctionErrors with the same ks and n_queries", [(e.ks, e.n_queries) for e in errors])
+    return PerFunctionErrors(ks=first.ks, errors=np.concatenate([e.errors for e in errors]), n_queries=first.n_queries)
+
+
+def quantile_table(errors: Mapping[str, PerFunctionErrors], threshold: float | None = None, *,
+                   label: str = "within threshold") -> str:
+    """Markdown table over learners and k: the median, 95th and 99th percentile and maximum over test functions
+    of the error after k examples, and (with ``threshold``) the share of functions within it."""
+    check(len(errors) > 0, "errors", "a non-empty mapping learner -> PerFunctionErrors", errors)
+    headers = ["learner", "examples k", "median", "95th percentile", "99th percentile", "maximum"]
+    if threshold is not None:
+        headers.append(label)
+    rows = []
+    for name, e in errors.items():
+        shares = e.share_within(threshold) if threshold is not None else None
+        for j, q in enumerate(e.quantiles()):
+            row = [name, q.k, f"{q.median:.2g}", f"{q.p95:.2g}", f"{q.p99:.2g}", f"{q.maximum:.2g}"]
+            if shares is not None:
+                row.append(_percent(shares[j].rate))
+            rows.append(row)
+    return markdown_table(headers, rows)
 
 
 def _check_continuous_stream(batch: Batch, quadratic_map: str, n_steps: int) -> None:
@@ -371,7 +401,9 @@ class CriterionCounts:
         def count(c: float) -> str:
             return "never" if math.isinf(c) else f"{c:.0f}"
         never = self.never
-        return (f"median {count(self.median)} examples (90th percentile {count(self.quantile(0.9))}); "
+        def examples(c: float) -> str:
+            return "never" if math.isinf(c) else f"{c:.0f} example" + ("" if c == 1 else "s")
+        return (f"median {examples(self.median)} (90th percentile {count(self.quantile(0.9))}); "
                 f"{never.successes} of {never.trials} sequences never ({_percent(never.rate)})")
 
 
