@@ -132,3 +132,54 @@ def test_early_learning_interpolates_the_longer_run_at_the_shorter_ones_length()
     assert early.n_steps == 15
     assert early.long_val_at == pytest.approx(np.mean([0.3, 0.3]))  # halfway from 0.5 to 0.1, and 0.3
     assert early.short_val == pytest.approx(0.5)
+
+
+def test_per_sequence_counts_pool_the_seeds_and_batch_gd_sees_only_its_share(monkeypatch, batch):
+    from l2l_lib.experiments.per_function import CRITERION_WINDOW, sequence_examples_to_criterion
+    from l2l_lib.reference_learners import BATCH_GD, ReferenceLearner
+    monkeypatch.setattr(continuous, "BATCH_GD_TEST_SEQUENCES", 5)
+    seen = []
+    slow = ReferenceLearner(BATCH_GD, "records its streams", lambda b: seen.append(b.batch_size) or
+                            torch.full_like(b.targets, 0.5))
+    refs = reference_learners("semilinear", names=(IDEAL, CONSTANT)) + [slow]
+    result = continuous.compare([run(Constant(0.5)), run(PreviousTarget(), seed=1)], batch, refs, target=1.0)
+    assert seen == [5] and result.reference_sequences == {IDEAL: 16, CONSTANT: 16, BATCH_GD: 5}
+    assert result.references[BATCH_GD].mse == pytest.approx(float(((batch.targets[:5] - 0.5) ** 2).mean()), rel=1e-6)
+    # the LSTM's counts: both seeds' sequences, each counted as the definition says, in seed order
+    y = batch.targets[..., 0].double().numpy()
+    previous = np.concatenate([np.zeros((y.shape[0], 1)), y[:, :-1]], axis=1)
+    window = min(CRITERION_WINDOW, batch.seq_len)
+    expected = np.concatenate([sequence_examples_to_criterion((0.5 - y) ** 2, result.criterion, window),
+                               sequence_examples_to_criterion((previous - y) ** 2, result.criterion, window)])
+    np.testing.assert_array_equal(result.lstm_counts.examples, expected)
+    assert result.lstm_counts.n == 32
+    # the constant never reaches 10 % of its own error; least squares (exact from 4 examples) does
+    assert result.reference_counts[CONSTANT].never.successes == 16
+    assert result.reference_counts[IDEAL].median <= 4
+    assert result.best_gradient_learner == BATCH_GD
+    assert "| learner |" in result.table()
+
+
+def test_plateau_escape_compares_with_half_the_running_mean_on_training_length_streams():
+    from l2l_lib.continuous_learners import running_mean_predictions
+    config = TrainConfig(family="quadratic", seq_len=30, n_steps=100)
+    streams = evaluation_batch("quadratic", n_sequences=64, seq_len=30, seed=continuous.PLATEAU_SEED)
+    plateau = float(((running_mean_predictions(streams) - streams.targets) ** 2).mean())  # computed independently
+    escaped = History(steps=[50, 100], val_mse=[plateau, 0.4 * plateau])
+    stuck = History(steps=[50, 100], val_mse=[plateau, 0.6 * plateau])
+    result = continuous.plateau_escape({"a": [TrainResult(config, Constant(0.5), escaped, 2.0),
+                                              TrainResult(config, Constant(0.5), stuck, 4.0)],
+                                        "b": [TrainResult(config, Constant(0.5), stuck, 1.0)]}, n_sequences=64)
+    assert result.plateau_mse == pytest.approx(plateau, rel=1e-9)
+    assert result.left == {"a": (True, False), "b": (False,)}
+    assert result.first_step_below == {"a": (100, None), "b": (None,)}
+    assert result.seconds_per_step["a"] == pytest.approx(0.03)
+    assert result.verdict("a") == "1 of 2 seeds left the plateau" and result.verdict("b") == "it did not leave the plateau"
+
+
+def test_paper_net_speed_reads_the_benchmark(tmp_path):
+    path = tmp_path / "speed.json"
+    path.write_text('{"old_ms_median": 100.0, "new_ms_median": 8.0, "speedup_ratio_of_medians": 12.5}')
+    assert continuous.paper_net_speed(path) == continuous.KernelSpeed(100.0, 8.0, 12.5)
+    shipped = continuous.paper_net_speed()  # the repository's own measurement exists and is consistent
+    assert shipped.ratio == pytest.approx(shipped.old_ms / shipped.new_ms, rel=0.01)
