@@ -72,6 +72,7 @@ def family_streams(runs: Sequence[TrainResult], n_sequences: int, seq_len: int, 
     """
     config = runs[0].config
     functions = config.held_out if config.family in BOOLEAN_FAMILIES else None
+    kwargs.setdefault("quadratic_map", config.quadratic_map)  # the map the networks were trained on
     return evaluation_batch(config.family, functions=functions, n_sequences=n_sequences, seq_len=seq_len,
                             seed=seed, **kwargs)
 
@@ -155,8 +156,9 @@ def compare_family(lstm_runs: Sequence[TrainResult], original_runs: Sequence[Tra
           (len(lstm_runs), len(original_runs)))
     config = lstm_runs[0].config
     tuning = evaluation_batch(config.family, n_sequences=TUNING_SEQUENCES, seq_len=min(seq_len, TUNING_MAX_LEN),
-                              seed=TUNING_SEED, functions=config.train_functions)
-    references = reference_learners(config.family, tuning=tuning, names=REFERENCE_NAMES)
+                              seed=TUNING_SEED, functions=config.train_functions, quadratic_map=config.quadratic_map)
+    references = reference_learners(config.family, tuning=tuning, names=REFERENCE_NAMES,
+                                    quadratic_map=config.quadratic_map)
     batch = family_streams(lstm_runs, n_sequences, seq_len)
     results = {LSTM: _score(LSTM, [r.model for r in lstm_runs], batch),
                ORIGINAL: _score(ORIGINAL, [r.model for r in original_runs], batch),
@@ -296,7 +298,8 @@ def shift_study(networks: Mapping[str, Sequence[TrainResult]], *, n_sequences: i
     train_len = networks["quadratic"][0].config.seq_len
     rows.append(_shift_row(f"quadratic, sequences of {4 * train_len} (trained on {train_len})", networks["quadratic"],
                            evaluation_batch("quadratic", n_sequences=min(n_sequences, 100), seq_len=4 * train_len,
-                                            seed=LONG_SEED)))
+                                            seed=LONG_SEED,
+                                            quadratic_map=networks["quadratic"][0].config.quadratic_map)))
     return rows
 
 
