@@ -192,6 +192,7 @@ class StoredPack:
     torch: str = ""
     date: str = ""
     minutes_per_seed: float = math.nan
+    carried_over: str = ""  # the verification, when the entry was carried over to a new code fingerprint
 
 
 def describe_store(packs: list[Pack], store_dir: str | Path | None = None) -> list[StoredPack]:
@@ -206,5 +207,5 @@ def describe_store(packs: list[Pack], store_dir: str | Path | None = None) -> li
         data = json.loads(_files(pack, store_dir, pack.seeds[0])[1].read_text())
         where = data["provenance"]
         rows.append(StoredPack(pack, state, where["cpu"], where["cpu_capability"], where["torch"], where["date"],
-                               data["seconds_per_seed"] / 60))
+                               data["seconds_per_seed"] / 60, data.get("carried_over", {}).get("verified_by", "")))
     return rows
