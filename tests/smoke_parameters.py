@@ -18,7 +18,7 @@ SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
     "surgery": {"n_sets": 2, "n_seeds": 2, "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                 "n_test_sequences": 40, "probe_sequences": 64, "probe_seq_len": 16},
     "semilinear": {"n_seeds": 2, "overrides": {"n_steps": 30, "seq_len": 40, "batch_size": 4, "eval_every": 10},
-                   "n_test_sequences": 20},
+                   "n_test_sequences": 20, "test_seq_len": 40},
     "quadratic": {"n_seeds": 2, "per_function_n_seeds": 1, "paper_net_n_seeds": 1, "cross_n_seeds": 1,
                   "overrides": {"n_steps": 20, "seq_len": 20, "batch_size": 4, "eval_every": 10},
                   "paper_net_overrides": {"n_steps": 10},
