@@ -96,10 +96,11 @@ class SearchRun:
     @property
     def book_recipe(self) -> str | None:
         """The book's evaluated recipe (a recipe with held-out sets) of this family whose fields this run used
-        (seed and held-out triple aside), if any."""
+        (seed and held-out triple aside, and the quadratic's output map, which Boolean runs never read and whose
+        default changed after the logs were written), if any."""
         for name, book in RECIPES.items():
             if book.held_out_sets and book.config.family == self.config.family and not _differing_fields(
-                    book.config, self.config, ignore=("seed", "held_out")):
+                    book.config, self.config, ignore=("seed", "held_out", "quadratic_map")):
                 return name
         return None
 
