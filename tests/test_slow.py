@@ -77,7 +77,7 @@ def test_quadratic_chapter_at_full_size_beats_the_first_edition_and_the_gradient
     assert number("q_median_norm") < 0.11  # better than the first edition under the same (fixed) map
     assert number("q_median") < number("q_best_gd_mse")  # the meta-learnt learner beats tuned gradient descent
     assert number("q_constant") == pytest.approx(0.0018, rel=0.1)  # E[(q/20)^2] = 0.726/400 over functions
-    assert glued["q_pn_steps"] == "25,000" and glued["q_sgd_steps"] == "25,000"  # the paper's budget
+    assert "25,000" in glued["q_pn_steps"] and "25,000" in glued["q_sgd_steps"]  # the paper's budget
 
 
 def test_semilinear_chapter_at_full_size_keeps_its_floor_and_beats_the_paper(tmp_path):
