@@ -50,7 +50,7 @@ def plot_training_curves(histories: Sequence[History] | History, *, labels: Sequ
     if ideal is not None:
         ax.axhline(ideal, color="black", linestyle=":", label=f"{ideal_label} ({ideal:.4f})")
     ax.set_yscale("log")
-    _label_curves(ax, "optimiser (Adam) steps", "MSE on fresh sequences", title)
+    _label_curves(ax, "optimiser steps", "MSE on fresh sequences", title)
     return fig
 
 
