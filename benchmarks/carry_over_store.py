@@ -15,11 +15,12 @@ tool re-stamps such entries instead of retraining them, and only under two condi
 Each carried-over entry keeps its weights, history, training time and provenance (where and when it was
 trained) and gains ``carried_over``: the old fingerprint and the verification. Nothing else changes.
 
-Usage (issue 13: ``target_coding`` and ``optimizer`` were added with defaults that compute what the code
-computed before; the Boolean recipes were carried over)::
+Usage, e.g. after ``target_coding`` and ``optimizer`` were added to ``TrainConfig`` with defaults that compute
+what the code computed before (the Boolean recipes were then carried over): check out the old store into a
+folder of your choice, retrain one pack under the new code (its training-cache folder is printed by
+``train-all``), then::
 
-    python benchmarks/carry_over_store.py --old-store /tmp/old/store \\
-        --verified-by ~/.cache/l2l_lib/boolean16-seeds10000-10004-pack5-897a51d17270b4f5 \\
+    python benchmarks/carry_over_store.py --old-store OLD_STORE --verified-by CACHE_FOLDER \
         --recipe boolean16 --recipe boolean14 ...
 """
 
