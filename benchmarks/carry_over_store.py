@@ -20,7 +20,7 @@ what the code computed before (the Boolean recipes were then carried over): chec
 folder of your choice, retrain one pack under the new code (its training-cache folder is printed by
 ``train-all``), then::
 
-    python benchmarks/carry_over_store.py --old-store OLD_STORE --verified-by CACHE_FOLDER \
+    python benchmarks/carry_over_store.py --old-store OLD_STORE --verified-by CACHE_FOLDER \\
         --recipe boolean16 --recipe boolean14 ...
 """
 
