@@ -189,6 +189,33 @@ def ideal_boolean16_sequence_mse(seq_len: int) -> float:
 
 
 # ----------------------------------------------------------------------------- continuous: least squares
+def online_fit(features: torch.Tensor, response: torch.Tensor, penalty: torch.Tensor | float) -> torch.Tensor:
+    """``w_t . features_t`` for the penalised least-squares fit ``w_t`` of the examples ``s < t``.
+
+    ``w_t = argmin_w sum_{s<t} (response_s - w . features_s)^2 + w^T penalty w``, refitted at every
+    ``t`` (``w_0 = 0``): the machinery of :func:`least_squares_predictions` and of the linear learners of
+    :mod:`l2l_lib.continuous_learners`, for any features.
+
+    Args:
+        features: float64 ``[B, T, P]``.
+        response: float64 ``[B, T]``.
+        penalty: a number > 0 (ridge: ``penalty * I``) or a symmetric positive definite ``[P, P]``.
+
+    Returns:
+        float64 ``[B, T]``: each step's fitted value at its own input.
+    """
+    n_features = features.shape[-1]
+    gram = torch.cumsum(features.unsqueeze(-1) * features.unsqueeze(-2), dim=1)  # [B, T, P, P]
+    moment = torch.cumsum(features * response.unsqueeze(-1), dim=1)  # [B, T, P]
+    # Statistics of the examples strictly before t: shift the inclusive sums by one step.
+    gram = torch.cat([torch.zeros_like(gram[:, :1]), gram[:, :-1]], dim=1)
+    moment = torch.cat([torch.zeros_like(moment[:, :1]), moment[:, :-1]], dim=1)
+    if not isinstance(penalty, torch.Tensor):
+        penalty = penalty * torch.eye(n_features, dtype=features.dtype)
+    weights = torch.linalg.solve(gram + penalty, moment.unsqueeze(-1)).squeeze(-1)  # [B, T, P]
+    return (weights * features).sum(-1)
+
+
 def least_squares_predictions(batch: Batch, ridge: float = DEFAULT_RIDGE) -> torch.Tensor:
     """Predictions of a ridge regression refitted after every example (continuous families).
 
@@ -225,16 +252,7 @@ def least_squares_predictions(batch: Batch, ridge: float = DEFAULT_RIDGE) -> tor
         features = quadratic_monomials(x1, x2)  # [B, T, 6]
         response = y - 0.5
 
-    n_features = features.shape[-1]
-    # Statistics of the examples strictly before t: shift the inclusive cumulative sums by one step.
-    gram = torch.cumsum(features.unsqueeze(-1) * features.unsqueeze(-2), dim=1)  # [B, T, P, P]
-    moment = torch.cumsum(features * response.unsqueeze(-1), dim=1)  # [B, T, P]
-    gram = torch.cat([torch.zeros_like(gram[:, :1]), gram[:, :-1]], dim=1)
-    moment = torch.cat([torch.zeros_like(moment[:, :1]), moment[:, :-1]], dim=1)
-    gram = gram + ridge * torch.eye(n_features, dtype=gram.dtype)
-    weights = torch.linalg.solve(gram, moment.unsqueeze(-1)).squeeze(-1)  # [B, T, P]
-
-    fitted = (weights * features).sum(-1)
+    fitted = online_fit(features, response, ridge)
     predictions = 0.5 * (1.0 + torch.tanh(fitted)) if batch.family == "semilinear" else 0.5 + fitted
     return predictions.to(torch.float32).unsqueeze(-1)
 

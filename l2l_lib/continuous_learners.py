@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import torch
 
-from .baselines import DEFAULT_RIDGE, Y_CLAMP, least_squares_predictions
+from .baselines import DEFAULT_RIDGE, Y_CLAMP, _check_family, least_squares_predictions, online_fit
 from .tasks import (CONTINUOUS_FAMILIES, DEFAULT_QUADRATIC_MAP, QUADRATIC_MAPS, Batch, quadratic_monomials,
                     quadratic_values)
 from .validation import check, check_choice, check_int, check_number
@@ -44,38 +44,6 @@ PRIOR_SEED = 0
 # Six inputs at which the monomials are linearly independent: a function's coefficients in the
 # monomial basis are recovered from its values there (the task's own map, whatever it is).
 _PROBE_POINTS = ((0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0))
-
-
-def _check_family(batch: Batch, allowed: tuple[str, ...], learner: str) -> None:
-    if batch.family not in allowed:
-        raise ValueError(f"{learner}: batch.family must be one of {allowed}, got {batch.family!r}")
-
-
-def online_fit(features: torch.Tensor, response: torch.Tensor, penalty: torch.Tensor | float) -> torch.Tensor:
-    """``w_t . features_t`` for the penalised least-squares fit ``w_t`` of the examples ``s < t``.
-
-    ``w_t = argmin_w sum_{s<t} (response_s - w . features_s)^2 + w^T penalty w``, refitted at every
-    ``t`` (``w_0 = 0``). This is the machinery of
-    :func:`~l2l_lib.baselines.least_squares_predictions`, for any features.
-
-    Args:
-        features: float64 ``[B, T, P]``.
-        response: float64 ``[B, T]``.
-        penalty: a number > 0 (ridge: ``penalty * I``) or a symmetric positive definite ``[P, P]``.
-
-    Returns:
-        float64 ``[B, T]``: each step's fitted value at its own input.
-    """
-    n_features = features.shape[-1]
-    gram = torch.cumsum(features.unsqueeze(-1) * features.unsqueeze(-2), dim=1)  # [B, T, P, P]
-    moment = torch.cumsum(features * response.unsqueeze(-1), dim=1)  # [B, T, P]
-    # Statistics of the examples strictly before t: shift the inclusive sums by one step.
-    gram = torch.cat([torch.zeros_like(gram[:, :1]), gram[:, :-1]], dim=1)
-    moment = torch.cat([torch.zeros_like(moment[:, :1]), moment[:, :-1]], dim=1)
-    if not isinstance(penalty, torch.Tensor):
-        penalty = penalty * torch.eye(n_features, dtype=features.dtype)
-    weights = torch.linalg.solve(gram + penalty, moment.unsqueeze(-1)).squeeze(-1)  # [B, T, P]
-    return (weights * features).sum(-1)
 
 
 def _linear_features(batch: Batch) -> torch.Tensor:

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..baselines import first_sequences
+from ..continuous_learners import running_mean_predictions
 from ..evaluate import (Evaluation, SeedSummary, evaluate_predictions, evaluation_batch, examples_to_criterion,
                         learnt_function, predict, summarise_seeds)
 from ..paper_net import PAPER_WEIGHTS, READINGS, count_weights, reading_grid
@@ -28,8 +29,8 @@ from ..tables import markdown_table
 from ..tasks import CONTINUOUS_FAMILIES, DEFAULT_QUADRATIC_MAP, Batch
 from ..train import TrainResult
 from ..validation import check, check_choice, check_int
-from .per_function import (CRITERION_FRACTION, CRITERION_WINDOW, CriterionCounts, median_ratio, pool_counts,
-                           sequence_examples_to_criterion)
+from .per_function import (CRITERION_FRACTION, CRITERION_WINDOW, CriterionCounts, counts_of_predictions,
+                           median_ratio, pool_counts)
 
 # Which streams: the test streams (seed 1) are never used to tune a reference learner (seed 2).
 TEST_SEED, TUNING_SEED, TRACE_SEED, SURFACE_SEED = 1, 2, 3, 4
@@ -160,12 +161,9 @@ class Comparison:
 
 
 def _counts(batch: Batch, predictions: torch.Tensor, criterion: float) -> CriterionCounts:
-    """Examples to criterion per stream of ``batch`` from a learner's ``predictions [B, T, 1]`` (the window is
-    :data:`~l2l_lib.experiments.per_function.CRITERION_WINDOW`, or T for shorter streams)."""
-    squared = ((predictions[..., 0].double() - batch.targets[..., 0].double()) ** 2).numpy()
-    window = min(CRITERION_WINDOW, batch.seq_len)
-    return CriterionCounts(sequence_examples_to_criterion(squared, criterion, window), criterion, window,
-                           batch.seq_len)
+    """Examples to criterion per stream (window :data:`~l2l_lib.experiments.per_function.CRITERION_WINDOW`, or
+    T for shorter streams)."""
+    return counts_of_predictions(batch, predictions, criterion, window=min(CRITERION_WINDOW, batch.seq_len))
 
 
 def compare(runs: Sequence[TrainResult], batch: Batch, references: Sequence[ReferenceLearner], *,
@@ -337,7 +335,6 @@ def plateau_escape(runs: Mapping[str, Sequence[TrainResult]], *, n_sequences: in
         runs: label -> trained runs of one continuous family, one map and one training length (all groups alike).
         n_sequences: streams on which the running mean's error is measured.
     """
-    from ..continuous_learners import running_mean_predictions
     check(len(runs) > 0 and all(len(r) > 0 for r in runs.values()), "runs", "label -> non-empty runs", runs)
     config = next(iter(runs.values()))[0].config
     streams = evaluation_batch(config.family, n_sequences=n_sequences, seq_len=config.seq_len, seed=PLATEAU_SEED,

@@ -417,7 +417,12 @@ def criterion_counts(learner: Learner | TrainResult, batch: Batch, criterion: fl
         criterion: the error level, e.g. :func:`criterion_for` of the same streams.
         window: smoothing window, ``1..batch.seq_len``.
     """
-    predictions = predict(_model(learner), batch)
+    return counts_of_predictions(batch, predict(_model(learner), batch), criterion, window=window)
+
+
+def counts_of_predictions(batch: Batch, predictions: torch.Tensor, criterion: float, *,
+                          window: int = CRITERION_WINDOW) -> CriterionCounts:
+    """:func:`criterion_counts` from a learner's predictions ``[B, T, 1]`` on ``batch``, already made."""
     squared = ((predictions[..., 0].double() - batch.targets[..., 0].double()) ** 2).numpy()
     return CriterionCounts(sequence_examples_to_criterion(squared, criterion, window), float(criterion), window,
                            batch.seq_len)
