@@ -92,7 +92,9 @@ def carry_over(pack: Pack, old_store: Path, store: Path, verification: str) -> N
         target.write_bytes(weights.read_bytes())
         atomic_write_json(target.with_suffix(".json"), {
             **data, "format": STORE_FORMAT, "config": config.to_dict(), "code_fingerprint": fingerprint,
-            "carried_over": {"from_code_fingerprint": data["code_fingerprint"], "verified_by": verification}})
+            "carried_over": {"from_code_fingerprint": data["code_fingerprint"], "verified_by": verification,
+                             # an entry carried over before keeps that record too
+                             **({"earlier": data["carried_over"]} if "carried_over" in data else {})}})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,11 @@ from typing import Any
 from .tasks import BOOLEAN_FAMILIES, DEFAULT_QUADRATIC_MAP, FAMILIES, QUADRATIC_MAPS, family_functions
 from .validation import check, is_int, is_number
 from .model import OUTPUTS
+from .transformer import POSITIONS
 
-ARCHITECTURES = ("lstm", "paper2001")
+ARCHITECTURES = ("lstm", "paper2001", "transformer", "meta_sgd")
+# The module each architecture beyond model.py lives in: only its runs' cache keys depend on it.
+ARCHITECTURE_MODULES = {"paper2001": "paper_net.py", "transformer": "transformer.py", "meta_sgd": "meta_gd.py"}
 LOSSES = ("mse", "bce")
 TARGET_CODINGS = ("raw", "standardised")
 OPTIMIZERS = ("adam", "sgd")
@@ -42,8 +45,13 @@ class TrainConfig:
         architecture: ``"lstm"``: :class:`~l2l_lib.model.MetaLSTM` (stacked LSTM layers); ``"paper2001"``:
             :class:`~l2l_lib.paper_net.PaperQuadraticNet`, our reconstruction of the paper's quadratic network
             (12 original LSTM cells without forget gate, a 40-unit hidden layer fed back), which needs
-            ``hidden_sizes=(12, 40)`` and ``forget_gate=False``; it cannot be packed.
-        hidden_sizes: LSTM units per layer.
+            ``hidden_sizes=(12, 40)`` and ``forget_gate=False``; it cannot be packed. ``"transformer"``:
+            :class:`~l2l_lib.transformer.MetaTransformer`, a small causal transformer (Garg et al. 2022).
+            ``"meta_sgd"``: :class:`~l2l_lib.meta_gd.MetaSGD`, online gradient descent on a 2-H-1 network whose
+            initial weights and per-weight step sizes are meta-learnt (MAML, Finn et al. 2017; Meta-SGD, Li et
+            al. 2017). Only LSTMs are packed; the others train one seed at a time.
+        hidden_sizes: LSTM units per layer; for a transformer, the width of each block (one entry per block,
+            all equal); for ``meta_sgd``, the inner network's hidden units ``(H,)``.
         forget_gate: modern LSTM (True) or the original 1997/2001 cell (False).
         output: read-out squashing, ``"sigmoid"`` or ``"linear"``.
         loss: the training loss, ``"mse"`` (the paper's squared error) or ``"bce"`` (cross-entropy against the
@@ -81,6 +89,9 @@ class TrainConfig:
             only, never held-out ones) instead of the last weights; see :attr:`History.selected_step`.
         eval_every: optimiser steps between evaluations, history points and checkpoints.
         eval_sequences: sequences in each fixed evaluation batch.
+        n_heads: a transformer's attention heads per block (other architectures ignore it).
+        positions: a transformer's position code, one of :data:`l2l_lib.transformer.POSITIONS`: ``"none"`` (it
+            reads streams of any length) or ``"learnt"`` (up to ``seq_len`` steps).
     """
 
     family: str = "boolean16"
@@ -109,6 +120,8 @@ class TrainConfig:
     keep_best: bool = False
     eval_every: int = 250
     eval_sequences: int = 256
+    n_heads: int = 4
+    positions: str = "none"
 
     def __init__(self, **values: Any) -> None:
         # Keyword-only, so that a renamed field (n_epochs) can still be passed, with a warning.
@@ -143,6 +156,18 @@ class TrainConfig:
                "hidden_sizes", "a non-empty tuple of integers >= 1", self.hidden_sizes)
         _check(isinstance(self.forget_gate, bool), "forget_gate", "True or False", self.forget_gate)
         _check(self.architecture in ARCHITECTURES, "architecture", f"one of {ARCHITECTURES}", self.architecture)
+        if self.architecture == "transformer":
+            _check(len(set(self.hidden_sizes)) == 1 and self.hidden_sizes[0] % self.n_heads == 0, "hidden_sizes",
+                   f"one width per transformer block, all equal and divisible by n_heads ({self.n_heads})",
+                   self.hidden_sizes)
+        if self.architecture == "meta_sgd":
+            _check(len(self.hidden_sizes) == 1 and self.output == "sigmoid", "architecture",
+                   "'meta_sgd' with one hidden layer (hidden_sizes=(H,)) and output='sigmoid' (online gradient "
+                   "descent's network)", self.architecture)
+        _check(self.forget_gate or self.architecture in ("lstm", "paper2001"), "forget_gate",
+               "True for an architecture without LSTM cells", self.forget_gate)
+        _check(is_int(self.n_heads) and self.n_heads >= 1, "n_heads", "an integer >= 1", self.n_heads)
+        _check(self.positions in POSITIONS, "positions", f"one of {POSITIONS}", self.positions)
         if self.architecture == "paper2001":
             _check(self.hidden_sizes == (12, 40) and self.forget_gate is False and self.output == "sigmoid",
                    "architecture", "'lstm', or 'paper2001' with hidden_sizes=(12, 40), forget_gate=False and "
@@ -150,9 +175,10 @@ class TrainConfig:
         _check(isinstance(self.keep_best, bool), "keep_best", "True or False", self.keep_best)
         _check(self.output in OUTPUTS, "output", f"one of {OUTPUTS}", self.output)
         _check(self.target_coding in TARGET_CODINGS
-               and (self.target_coding == "raw" or (self.output == "linear" and self.architecture == "lstm")),
+               and (self.target_coding == "raw"
+                    or (self.output == "linear" and self.architecture in ("lstm", "transformer"))),
                "target_coding", f"one of {TARGET_CODINGS} ('standardised' with output='linear' and "
-               "architecture='lstm' only)", self.target_coding)
+               "architecture 'lstm' or 'transformer' only)", self.target_coding)
         _check(self.loss in LOSSES and (self.loss == "mse" or self.output == "sigmoid"), "loss",
                f"one of {LOSSES} ('bce' with output='sigmoid' only)", self.loss)
         for name in ("batch_size", "seq_len", "eval_every", "eval_sequences"):
@@ -194,7 +220,8 @@ class TrainConfig:
     @property
     def code_modules(self) -> tuple[str, ...]:
         """Modules beyond the training code that this run's cache key must cover (its architecture's)."""
-        return ("paper_net.py",) if self.architecture == "paper2001" else ()
+        module = ARCHITECTURE_MODULES.get(self.architecture)
+        return () if module is None else (module,)
 
     @property
     def train_functions(self) -> tuple[int, ...] | None:

@@ -751,6 +751,41 @@ def plot_pool_sweep(pools: Sequence[int | None], values: Sequence[Sequence[float
     return _legend_rows(fig, ax, title)
 
 
+def plot_pool_sweep_learners(pools: Sequence[int | None], values: Mapping[str, Sequence[Sequence[float]]], *,
+                             references: Mapping[str, float] | None = None, ylabel: str = "held-out MSE",
+                             title: str | None = None) -> Figure:
+    """:func:`plot_pool_sweep` for several learners on one axis: each learner's seeds in its own colour, its
+    medians joined by a line of that colour (the then-and-now chapter: the LSTM and the transformer).
+
+    Args:
+        pools: pool sizes as in :func:`plot_pool_sweep`.
+        values: learner label -> per pool, one score per seed.
+        references: label -> level, drawn across in grey shades.
+    """
+    check(len(values) > 0 and all(len(v) == len(pools) for v in values.values()), "values",
+          f"a non-empty mapping of learner -> one sequence of seed scores per pool ({len(pools)})",
+          {k: len(v) for k, v in values.items()})
+    positions = _pool_positions(pools)
+    fig = Figure(figsize=(8, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for k, (label, scores) in enumerate(values.items()):
+        shift = 2.0 ** (0.12 * (k - (len(values) - 1) / 2))  # learners side by side at each K
+        color = f"C{k}"
+        medians = []
+        for x, seeds in zip(positions * shift, scores):
+            seeds = np.asarray(seeds, dtype=float)
+            ax.plot(np.full(seeds.size, x), seeds, "o", color=color, alpha=0.6, markersize=5)
+            medians.append(np.median(seeds))
+        ax.plot(positions * shift, medians, "-", color=color, linewidth=1.5, label=f"{label}: median over seeds")
+    styles = [":", "--", "-.", (0, (1, 3))]
+    for k, (label, level) in enumerate((references or {}).items()):
+        ax.axhline(level, color=str(0.2 + 0.2 * k), linestyle=styles[k % len(styles)], label=f"{label} ({level:.4f})")
+    _pool_axis(ax, pools, positions)
+    ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    return _legend_rows(fig, ax, title)
+
+
 def plot_pool_positions(pools: Sequence[int | None], positions: Mapping[str, Sequence[Sequence[float]]], *,
                         title: str | None = None) -> Figure:
     """Where each seed's predictions sit between the ideal learner (0) and the recogniser (1), against K.

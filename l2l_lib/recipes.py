@@ -164,8 +164,39 @@ _ORIGINAL = tuple(Recipe(f"{r.name}_original", replace(r.config, forget_gate=Fal
                          first_seed=r.first_seed, n_seeds=5)
                   for r in _RECIPES if r.name in ("boolean16", "boolean14", "semilinear", "quadratic"))
 
+
+# Then and now: each family's recipe (its data, held-out triple, sequence length and seeds) with another learner
+# inside. Both train with Adam, clipping, keep_best and a step size that decays over the second half; their
+# step sizes came from a short search on search seeds (benchmarks/results/then_and_now_search.md), their sizes
+# and step counts from this machine's CPU budget (about 5 core-minutes per network).
+#: The small transformer: 2 blocks of width 32, 4 heads, no position code (it reads streams of any length).
+TRANSFORMER = dict(architecture="transformer", hidden_sizes=(32, 32), n_heads=4, positions="none", forget_gate=True,
+                   learning_rate=3e-3, n_steps=5_000, decay_fraction=0.5, grad_clip=1.0, keep_best=True,
+                   eval_every=250)
+#: Meta-SGD on online gradient descent's 2-20-1 network: learnt initial weights and one step size per weight.
+META_SGD = dict(architecture="meta_sgd", hidden_sizes=(20,), forget_gate=True, output="sigmoid", target_coding="raw",
+                learning_rate=1e-2, n_steps=2_000, decay_fraction=0.5, grad_clip=1.0, keep_best=True, eval_every=250)
+#: The families of the comparison, each with its family chapter's recipe of the same name.
+THEN_AND_NOW_FAMILIES = ("boolean16", "boolean14", "semilinear", "quadratic")
+_LEARNER_NAMES = {"transformer": "a small causal transformer (2 blocks of width 32)",
+                  "meta_sgd": "Meta-SGD: online gradient descent with learnt initial weights and step sizes"}
+_THEN_AND_NOW = tuple(
+    Recipe(f"{r.name}_{kind}", replace(r.config, **fields_),
+           f"Then-and-now chapter: the {r.name} recipe's data and seeds"
+           + (", on its first held-out set" if r.held_out_sets else "") + f", learnt by {_LEARNER_NAMES[kind]}.",
+           first_seed=r.first_seed, n_seeds=5)
+    for kind, fields_ in (("transformer", TRANSFORMER), ("meta_sgd", META_SGD))
+    for r in _RECIPES if r.name in THEN_AND_NOW_FAMILIES)
+
+# The transformer through the task-diversity sweep: each pool recipe with the transformer inside.
+_TRANSFORMER_POOLS = tuple(
+    Recipe(f"boolean16_transformer_pool{k}", replace(_pool(k).config, **TRANSFORMER),
+           f"Then-and-now chapter: the task-diversity sweep's pool of {k} tables, learnt by the small transformer.",
+           first_seed=BOOLEAN_FIRST_SEED, n_seeds=_SWEEP_SEEDS)
+    for k in TABLE_POOLS)
+
 #: Every named recipe, by name.
-RECIPES: dict[str, Recipe] = {r.name: r for r in _RECIPES + _ORIGINAL}
+RECIPES: dict[str, Recipe] = {r.name: r for r in _RECIPES + _ORIGINAL + _THEN_AND_NOW + _TRANSFORMER_POOLS}
 
 
 def recipe_names() -> tuple[str, ...]:

@@ -157,7 +157,15 @@ def build_model(config: TrainConfig) -> nn.Module:
         if config.architecture == "paper2001":
             from .paper_net import PaperQuadraticNet  # only runs that use it depend on it (code_modules)
             return PaperQuadraticNet()
+        if config.architecture == "meta_sgd":
+            from .meta_gd import MetaSGD
+            return MetaSGD(config.hidden_sizes[0])
         moments = target_moments(config.family, config.quadratic_map) if config.target_coding == "standardised" else None
+        if config.architecture == "transformer":
+            from .transformer import MetaTransformer
+            return MetaTransformer(width=config.hidden_sizes[0], n_layers=len(config.hidden_sizes),
+                                   n_heads=config.n_heads, positions=config.positions, max_len=config.seq_len,
+                                   output=config.output, target_moments=moments)
         return MetaLSTM(config.hidden_sizes, forget_gate=config.forget_gate, output=config.output,
                         target_moments=moments)
 

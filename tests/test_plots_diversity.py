@@ -39,6 +39,22 @@ def test_pool_sweep_refuses_mismatched_values_and_bad_pools():
         plots.plot_pool_sweep([-1, 4], VALUES[:2])
 
 
+def test_pool_sweep_of_two_learners_draws_each_learners_seeds_and_medians_in_its_colour():
+    other = [[v / 10 for v in seeds] for seeds in VALUES]
+    fig = plots.plot_pool_sweep_learners(POOLS, {"LSTM": VALUES, "transformer": other}, references={"ideal": 0.004})
+    ax, = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "4", "16", "unlimited"]
+    medians = {line.get_label(): line for line in ax.get_lines() if line.get_label().endswith("median over seeds")}
+    assert set(medians) == {"LSTM: median over seeds", "transformer: median over seeds"}
+    np.testing.assert_allclose(medians["transformer: median over seeds"].get_ydata(), [np.median(v) for v in other])
+    lstm_x, transformer_x = (medians[k].get_xdata() for k in ("LSTM: median over seeds", "transformer: median over seeds"))
+    assert all(a < b for a, b in zip(lstm_x, transformer_x))  # side by side, never on top of each other
+    dots = [list(line.get_ydata()) for line in ax.get_lines() if line.get_marker() == "o"]
+    assert dots == VALUES + other
+    with pytest.raises(ValueError, match="values"):
+        plots.plot_pool_sweep_learners(POOLS, {"LSTM": VALUES[:2]})
+
+
 def test_pool_positions_one_panel_per_stream_set_with_both_references_and_the_legend_below():
     fig = plots.plot_pool_positions(POOLS, {"training streams": VALUES, "held-out streams": VALUES}, title="t")
     assert [ax.get_title() for ax in fig.axes] == ["training streams", "held-out streams"]

@@ -328,7 +328,7 @@ def test_the_2001_network_trains_through_the_same_path_and_is_cached_with_its_mo
     with pytest.raises(ValueError, match="TrainConfig.architecture must be"):
         dataclasses.replace(config, hidden_sizes=(6, 40))
     with pytest.raises(ValueError, match="TrainConfig.architecture must be"):
-        TrainConfig(architecture="transformer")
+        TrainConfig(architecture="rnn")
 
 
 def test_target_noise_touches_only_the_fed_back_target_of_training_streams():

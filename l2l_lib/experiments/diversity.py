@@ -58,10 +58,17 @@ RESTART_LABEL = "Bayes, restarts when contradicted"
 NEVER_FORGETS_LABEL = "Bayes, never forgets (majority per pattern)"
 
 
-def pool_recipe(k: int) -> str:
-    """The recipe of pool size ``k`` (one of :data:`l2l_lib.recipes.TABLE_POOLS`): ``boolean16_pool{k}``."""
+#: The learners that go through the sweep: the book's recipe (the LSTM) and the then-and-now transformer; the
+#: sweep's recipes are ``<learner>_pool<K>``.
+SWEEP_LEARNERS: tuple[str, ...] = ("boolean16", "boolean16_transformer")
+
+
+def pool_recipe(k: int, learner: str = "boolean16") -> str:
+    """The recipe of pool size ``k`` (one of :data:`l2l_lib.recipes.TABLE_POOLS`) for ``learner`` (one of
+    :data:`SWEEP_LEARNERS`): ``boolean16_pool{k}`` or ``boolean16_transformer_pool{k}``."""
     check_choice("table pool size", k, TABLE_POOLS)
-    return f"boolean16_pool{k}"
+    check_choice("learner", learner, SWEEP_LEARNERS)
+    return f"{learner}_pool{k}"
 
 
 def pool_label(k: int | None) -> str:
@@ -326,7 +333,8 @@ def _split(config: TrainConfig) -> tuple[str, tuple[int, ...], int]:
 
 def pool_runs(table_pools: Sequence[int], unlimited_recipe: str | None = "boolean16", *,
               n_seeds: int | None = None, first_seed: int | None = None,
-              overrides: Mapping[str, Any] | None = None) -> dict[int | None, tuple[str, list[TrainResult]]]:
+              overrides: Mapping[str, Any] | None = None, learner: str = "boolean16"
+              ) -> dict[int | None, tuple[str, list[TrainResult]]]:
     """The trained networks of the sweep: ``{K (None: unlimited): (recipe, runs)}``, from the cache or trained.
 
     Args:
@@ -337,11 +345,12 @@ def pool_runs(table_pools: Sequence[int], unlimited_recipe: str | None = "boolea
             ``n_seeds`` kept, so that every pool size has the same seeds, hence the same initial weights.
         first_seed: the first seed (None: the recipes' own, 10000).
         overrides: TrainConfig fields changed in every recipe (a smoke run's sizes).
+        learner: whose pool recipes (:func:`pool_recipe`): ``"boolean16"`` (the LSTM) or ``"boolean16_transformer"``.
     """
     pools = _check_pools(table_pools)
     check(bool(pools) or unlimited_recipe is not None, "table_pools", "non-empty when unlimited_recipe is None",
           table_pools)
-    own = RECIPES[pool_recipe(pools[0] if pools else TABLE_POOLS[0])].n_seeds
+    own = RECIPES[pool_recipe(pools[0] if pools else TABLE_POOLS[0], learner)].n_seeds
     n = own if n_seeds is None else check_int("n_seeds", n_seeds)
     if unlimited_recipe is not None:  # checked before anything trains
         check_choice("unlimited_recipe", unlimited_recipe, RECIPES)
@@ -350,7 +359,7 @@ def pool_runs(table_pools: Sequence[int], unlimited_recipe: str | None = "boolea
               "a recipe with tables and no finite pool (table_pool None)", (config.table_fraction, config.table_pool))
     runs: dict[int | None, tuple[str, list[TrainResult]]] = {}
     for k in pools:
-        runs[k] = (pool_recipe(k), train_recipe(pool_recipe(k), n_seeds=n, first_seed=first_seed,
+        runs[k] = (pool_recipe(k, learner), train_recipe(pool_recipe(k, learner), n_seeds=n, first_seed=first_seed,
                                                  overrides=overrides))
     if unlimited_recipe is not None:
         pack = max(RECIPES[unlimited_recipe].n_seeds, n)
@@ -363,14 +372,17 @@ def pool_runs(table_pools: Sequence[int], unlimited_recipe: str | None = "boolea
 
 def pool_sweep(table_pools: Sequence[int], unlimited_recipe: str | None = "boolean16", *,
                n_seeds: int | None = None, first_seed: int | None = None,
-               overrides: Mapping[str, Any] | None = None, n_test_sequences: int = 1000) -> DiversitySweep:
+               overrides: Mapping[str, Any] | None = None, n_test_sequences: int = 1000,
+               learner: str = "boolean16") -> DiversitySweep:
     """Train (or load) every pool size's seeds (:func:`pool_runs`) and score them on the same test streams.
 
     Each network is scored on ``n_test_sequences`` streams of the held-out functions and as many of the
     training functions (the Boolean chapter's streams, :func:`~l2l_lib.experiments.boolean.split_batches`):
-    its MSE, and its :class:`Closeness` to the ideal learner's and the recogniser's predictions.
+    its MSE, and its :class:`Closeness` to the ideal learner's and the recogniser's predictions. ``learner``
+    picks whose pool recipes (:func:`pool_runs`); ``unlimited_recipe`` should be the same learner's.
     """
-    runs = pool_runs(table_pools, unlimited_recipe, n_seeds=n_seeds, first_seed=first_seed, overrides=overrides)
+    runs = pool_runs(table_pools, unlimited_recipe, n_seeds=n_seeds, first_seed=first_seed, overrides=overrides,
+                     learner=learner)
     config = next(iter(runs.values()))[1][0].config
     held_out, train = stream_sets(config, check_int("n_test_sequences", n_test_sequences, minimum=2))
     results = []
