@@ -175,7 +175,7 @@ TRANSFORMER = dict(architecture="transformer", hidden_sizes=(32, 32), n_heads=4,
                    eval_every=250)
 #: Meta-SGD on online gradient descent's 2-20-1 network: learnt initial weights and one step size per weight.
 META_SGD = dict(architecture="meta_sgd", hidden_sizes=(20,), forget_gate=True, output="sigmoid", target_coding="raw",
-                learning_rate=1e-2, n_steps=2_000, decay_fraction=0.5, grad_clip=1.0, keep_best=True, eval_every=250)
+                learning_rate=0.1, n_steps=2_000, decay_fraction=0.5, grad_clip=1.0, keep_best=True, eval_every=250)
 #: The families of the comparison, each with its family chapter's recipe of the same name.
 THEN_AND_NOW_FAMILIES = ("boolean16", "boolean14", "semilinear", "quadratic")
 _LEARNER_NAMES = {"transformer": "a small causal transformer (2 blocks of width 32)",

@@ -85,3 +85,17 @@ def test_semilinear_chapter_at_full_size_keeps_its_floor_and_beats_the_paper(tmp
     number = lambda key: float(glued[key])  # noqa: E731
     assert number("sl_ls") < 2e-4  # least squares on the logit, exact after 3 examples (floor ~1.4e-4 at T = 1000)
     assert number("sl_median") < 0.0020  # the paper's error (the first edition's seeds: 0.0007 to 0.0009)
+
+
+def test_then_and_now_at_full_size_puts_every_learner_on_every_family(tmp_path):
+    glued = glued_values(cli.run_chapter("then_and_now", {}, tmp_path / "then_and_now.ipynb"))
+    for family in ("boolean16", "boolean14", "semilinear", "quadratic"):
+        summary = glued[f"tn_{family}_summary"]
+        for name in ("LSTM", "original LSTM", "transformer", "Meta-SGD"):
+            assert f"| {name} | 5 |" in summary  # five evaluation seeds per learner and family
+        assert "| Bayes floor / ideal | 1 | " in summary and "| 1.00 |" in summary
+        assert glued[f"tn_{family}_verdict"].startswith("On ")
+    # the search's picks are the recipes' step sizes
+    assert glued["tn_search_picks"] == "transformer 0.003, meta_sgd 0.1"
+    # the transformer went through every pool of the sweep, three seeds each
+    assert "the sweep" in glued["tn_sweep_transformer"] or "threshold" in glued["tn_sweep_transformer"]
