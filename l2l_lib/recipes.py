@@ -188,12 +188,14 @@ _THEN_AND_NOW = tuple(
     for kind, fields_ in (("transformer", TRANSFORMER), ("meta_sgd", META_SGD))
     for r in _RECIPES if r.name in THEN_AND_NOW_FAMILIES)
 
-# The transformer through the task-diversity sweep: each pool recipe with the transformer inside.
+#: The transformer through the task-diversity sweep: three of its pool sizes (the two ends and the middle; all six
+#: would cost about 80 core-minutes on this machine), each pool recipe with the transformer inside.
+TRANSFORMER_TABLE_POOLS = (0, 16, 1024)
 _TRANSFORMER_POOLS = tuple(
     Recipe(f"boolean16_transformer_pool{k}", replace(_pool(k).config, **TRANSFORMER),
            f"Then-and-now chapter: the task-diversity sweep's pool of {k} tables, learnt by the small transformer.",
            first_seed=BOOLEAN_FIRST_SEED, n_seeds=_SWEEP_SEEDS)
-    for k in TABLE_POOLS)
+    for k in TRANSFORMER_TABLE_POOLS)
 
 #: Every named recipe, by name.
 RECIPES: dict[str, Recipe] = {r.name: r for r in _RECIPES + _ORIGINAL + _THEN_AND_NOW + _TRANSFORMER_POOLS}

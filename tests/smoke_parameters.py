@@ -27,7 +27,7 @@ SMOKE_PARAMETERS: dict[str, dict[str, object]] = {
                  "overrides": {"n_steps": 20, "seq_len": 16, "batch_size": 4, "eval_every": 10},
                  "n_test_sequences": 12, "test_seq_len": 24, "max_examples": 20, "switch_every": 8},
     "then_and_now": {"n_seeds": 2, "overrides": {"n_steps": 4, "seq_len": 16, "batch_size": 4, "eval_every": 2},
-                     "n_test_sequences": 12, "test_seq_len": 16, "max_examples": 12, "table_pools": [0, 4],
+                     "n_test_sequences": 12, "test_seq_len": 16, "max_examples": 12, "table_pools": [0, 16],
                      "sweep_n_seeds": 2, "sweep_test_sequences": 20},
     "diversity": {"table_pools": [0, 4], "n_seeds": 2,
                   "overrides": {"n_steps": 40, "seq_len": 16, "batch_size": 4, "eval_every": 10},

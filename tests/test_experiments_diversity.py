@@ -301,3 +301,18 @@ def test_placement_words_follow_the_numbers():
     assert result.placement(panel, "a") == "0.2000, between the two Bayes references, nearer the restarting learner"
     low = d.SwitchPanel("p", (0,), {}, {"a": np.array([0.05])}, {d.RESTART_LABEL: 0.15, d.NEVER_FORGETS_LABEL: 0.4})
     assert "below both" in result.placement(low, "a")
+
+
+def test_pool_recipes_of_each_learner_and_a_clear_error_for_a_pool_it_lacks():
+    from l2l_lib.experiments import diversity as d
+    from l2l_lib.recipes import RECIPES, TABLE_POOLS, TRANSFORMER_TABLE_POOLS
+    assert [d.pool_recipe(k) for k in TABLE_POOLS] == [f"boolean16_pool{k}" for k in TABLE_POOLS]
+    for k in TRANSFORMER_TABLE_POOLS:
+        name = d.pool_recipe(k, "boolean16_transformer")
+        assert RECIPES[name].config.architecture == "transformer"
+        assert RECIPES[name].config.table_pool == RECIPES[d.pool_recipe(k)].config.table_pool
+    missing = next(k for k in TABLE_POOLS if k not in TRANSFORMER_TABLE_POOLS)
+    with pytest.raises(ValueError, match="table pool size of boolean16_transformer"):
+        d.pool_recipe(missing, "boolean16_transformer")
+    with pytest.raises(ValueError, match="learner"):
+        d.pool_recipe(0, "gpt")

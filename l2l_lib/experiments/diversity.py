@@ -64,11 +64,14 @@ SWEEP_LEARNERS: tuple[str, ...] = ("boolean16", "boolean16_transformer")
 
 
 def pool_recipe(k: int, learner: str = "boolean16") -> str:
-    """The recipe of pool size ``k`` (one of :data:`l2l_lib.recipes.TABLE_POOLS`) for ``learner`` (one of
-    :data:`SWEEP_LEARNERS`): ``boolean16_pool{k}`` or ``boolean16_transformer_pool{k}``."""
-    check_choice("table pool size", k, TABLE_POOLS)
+    """The recipe of pool size ``k`` for ``learner`` (one of :data:`SWEEP_LEARNERS`): ``boolean16_pool{k}``, ``k``
+    from :data:`l2l_lib.recipes.TABLE_POOLS`, or ``boolean16_transformer_pool{k}``, ``k`` from
+    :data:`l2l_lib.recipes.TRANSFORMER_TABLE_POOLS`; another ``k`` raises ``ValueError`` naming the allowed ones."""
     check_choice("learner", learner, SWEEP_LEARNERS)
-    return f"{learner}_pool{k}"
+    name = f"{learner}_pool{k}"
+    check_choice(f"table pool size of {learner}", k, tuple(int(r.removeprefix(f"{learner}_pool"))
+                                                              for r in RECIPES if r.startswith(f"{learner}_pool")))
+    return name
 
 
 def pool_label(k: int | None) -> str:
