@@ -73,3 +73,16 @@ def test_an_entry_with_another_config_is_refused(tool, tmp_path):
     with pytest.raises(ValueError, match="another config"):
         module.carry_over(pack, old, tmp_path / "new", "checked")
     assert not (tmp_path / "new").exists()  # nothing half-written
+
+
+def test_an_entry_carried_over_twice_keeps_the_first_record(tool, tmp_path):
+    module, pack, old, cache_folder = tool
+    first = {"from_code_fingerprint": "fedcba9876543210", "verified_by": "an older check"}
+    for seed in pack.seeds:
+        meta = old / pack.folder / f"seed{seed}.json"
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "carried_over": first}))
+    verification = module.verify(cache_folder, old)
+    module.carry_over(pack, old, tmp_path / "new", verification)
+    data = json.loads((tmp_path / "new" / pack.folder / f"seed{pack.seeds[0]}.json").read_text())
+    assert data["carried_over"] == {"from_code_fingerprint": "0123456789abcdef", "verified_by": verification,
+                                    "earlier": first}
