@@ -369,14 +369,18 @@ class Verdict:
         gd_name, gd_mse = self.best_gd
         against_gd = (f"{gd_mse / self.mse[best]:.1f} times below {gd_name}'s" if gd_mse > self.mse[best]
                       else f"{self.mse[best] / gd_mse:.1f} times above {gd_name}'s")
-        margin = (f"{self.margin:.1f} times below {_the(second)}'s" if self.margin >= CLEAR_MARGIN
-                  else f"within {100 * (self.margin - 1):.0f} % of {_the(second)}'s")
         examples = self.examples[best]
         reached = ("its median stream never stays within the criterion" if math.isinf(examples) else
                    f"its median stream reaches the criterion after {examples:.0f} example{'' if examples == 1 else 's'}")
-        return (f"On {FAMILY_NAMES[self.family]}, {_the(best)} is the better in-context learner: median test MSE "
-                f"{_number(self.mse[best])}, {margin} ({_number(self.mse[second])}), "
-                f"{self.mse[best] / self.floor:.2f} times the floor and {against_gd}; {reached}.")
+        rest = (f"{self.mse[best] / self.floor:.2f} times the floor and {against_gd}; {reached}.")
+        if self.margin >= CLEAR_MARGIN:
+            return (f"On {FAMILY_NAMES[self.family]}, {_the(best)} is the better in-context learner: median test MSE "
+                    f"{_number(self.mse[best])}, {self.margin:.1f} times below {_the(second)}'s "
+                    f"({_number(self.mse[second])}), {rest}")
+        return (f"On {FAMILY_NAMES[self.family]}, no meta-learner is clearly the better in-context learner: "
+                f"{_the(best)}'s median test MSE, {_number(self.mse[best])}, is within "
+                f"{100 * (self.margin - 1):.0f} % of {_the(second)}'s ({_number(self.mse[second])}) and "
+                f"{rest}")
 
 
 #: Below this ratio of the runner-up's error to the best's, the verdict calls the two level, not ranked.
