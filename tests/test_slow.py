@@ -96,6 +96,6 @@ def test_then_and_now_at_full_size_puts_every_learner_on_every_family(tmp_path):
         assert "| Bayes floor / ideal | 1 | " in summary and "| 1.00 |" in summary
         assert glued[f"tn_{family}_verdict"].startswith("On ")
     # the search's picks are the recipes' step sizes
-    assert glued["tn_search_picks"] == "transformer 0.003, meta_sgd 0.1"
+    assert "transformer 0.003, meta_sgd 0.1" in glued["tn_search_picks"]  # text/plain keeps its quotes
     # the transformer went through every pool of the sweep, three seeds each
     assert "the sweep" in glued["tn_sweep_transformer"] or "threshold" in glued["tn_sweep_transformer"]
