@@ -161,7 +161,8 @@ def variant_text(config: TrainConfig) -> str:
     return ", ".join(parts)
 
 
-def _kept_index(history: dict[str, Any]) -> int:
+def kept_index(history: dict[str, Any]) -> int:
+    """The index in a logged run's history of the weights it kept (``selected_step``, else the last)."""
     steps, selected = history["steps"], history.get("selected_step")
     return steps.index(selected) if selected is not None else len(steps) - 1
 
@@ -196,7 +197,7 @@ def read_search_run(path: str | Path) -> SearchRun:
     seeds, held, floors, val = [], [], [], []
     for entry in record["seeds"]:
         history = entry["history"]
-        index = _kept_index(history)
+        index = kept_index(history)
         seeds.append(int(entry["seed"]))
         held.append(float(history["held_out_mse"][index]))
         val.append(float(history["val_mse"][index]))

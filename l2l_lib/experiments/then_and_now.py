@@ -36,7 +36,7 @@ from ..train import TrainResult
 from ..validation import check, check_choice, check_int
 from .boolean import LEARNER_RATIO
 from .common import train_recipe
-from .per_function import CRITERION_WINDOW, CriterionCounts, counts_of_predictions, criterion_for, pool_counts
+from .per_function import CRITERION_WINDOW, CriterionCounts, counts_of_predictions, criterion_for
 
 FAMILIES = THEN_AND_NOW_FAMILIES
 FAMILY_NAMES = {"boolean16": "Boolean-16", "boolean14": "Boolean-14", "semilinear": "semi-linear",
@@ -140,11 +140,6 @@ class LearnerScores:
         if self.train_ratios is None:
             return 0
         return int(np.count_nonzero((self.train_ratios <= LEARNER_RATIO) & (self.ratios > LEARNER_RATIO)))
-
-    @property
-    def pooled_counts(self) -> CriterionCounts:
-        """Every member's per-stream examples to criterion as one distribution."""
-        return pool_counts(list(self.counts))
 
     def member_medians(self) -> np.ndarray:
         """``[members]`` each member's median examples to criterion (``inf``: never, for most streams)."""
@@ -442,7 +437,7 @@ def read_search(directory: str | Path | None = None, pattern: str = SEARCH_PATTE
     Raises:
         FileNotFoundError: when there is none.
     """
-    from .boolean_search import RESULTS  # the repository's benchmarks/results
+    from .boolean_search import RESULTS, kept_index  # the repository's benchmarks/results; the logs' format
     paths = sorted(Path(directory or RESULTS).glob(pattern))
     if not paths:
         raise FileNotFoundError(f"no search logs {pattern} in {directory or RESULTS}")
@@ -452,11 +447,9 @@ def read_search(directory: str | Path | None = None, pattern: str = SEARCH_PATTE
         config = record["config"]
         for entry in record["seeds"]:
             history = entry["history"]
-            kept = history.get("selected_step")
-            index = history["steps"].index(kept) if kept is not None else -1
             rows.append(SearchRow(config["architecture"], config["family"], float(config["learning_rate"]),
                                   int(config["n_steps"]), int(entry["seed"]), tuple(config["held_out"]),
-                                  float(history["val_mse"][index])))
+                                  float(history["val_mse"][kept_index(history)])))
     return tuple(sorted(rows, key=lambda r: (r.architecture, r.family, r.learning_rate)))
 
 
